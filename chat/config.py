@@ -1,0 +1,74 @@
+"""Limits and timings of the websocket hub, from the `[chat]` table of `config.toml`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rooms.configuration import Table
+
+__all__ = ["HubConfig"]
+
+_KEYS = (
+    "hello_timeout_s", "history_size", "send_queue_size", "rate_burst", "rate_per_s",
+    "flood_refusals", "flood_window_s", "protocol_errors", "protocol_error_window_s",
+    "presence_interval_s", "session_idle_days", "max_rooms_per_session", "frames_per_s",
+    "frames_burst", "ref_max_length", "report_reason_max_length",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HubConfig:
+    hello_timeout_s: float = 10.0
+    history_size: int = 50
+    # Frames waiting for one slow reader before it is cut off with 4009. At ~300 bytes a
+    # chat frame, 512 is about 150 KiB: a phone on a bad train line catches up, a dead
+    # reader does not hold memory for long.
+    send_queue_size: int = 512
+    # Per-session token bucket for `say`: a burst, then a steady rate.
+    rate_burst: int = 5
+    rate_per_s: float = 1.0
+    # More than this many `rate_limited` answers inside the window is flooding: close 4008.
+    flood_refusals: int = 10
+    flood_window_s: float = 60.0
+    # Protocol §9: the 21st protocol error within 60 s closes with 4008.
+    protocol_errors: int = 20
+    protocol_error_window_s: float = 60.0
+    # Presence frames go out at most this often per room.
+    presence_interval_s: float = 1.0
+    session_idle_days: int = 30
+    max_rooms_per_session: int = 20
+    # Every frame of any type, per connection: a client sending hundreds of frames a
+    # second is flooding whatever the frames say.
+    frames_per_s: float = 20.0
+    frames_burst: int = 40
+    ref_max_length: int = 64
+    report_reason_max_length: int = 500
+
+    @classmethod
+    def from_table(cls, t: Table) -> HubConfig:
+        t.reject_unknown(_KEYS)
+        d = cls()
+        return cls(
+            hello_timeout_s=t.number("hello_timeout_s", d.hello_timeout_s, low=0.1, high=120),
+            history_size=t.integer("history_size", d.history_size, low=0, high=500),
+            send_queue_size=t.integer("send_queue_size", d.send_queue_size, low=1, high=100_000),
+            rate_burst=t.integer("rate_burst", d.rate_burst, low=1, high=1000),
+            rate_per_s=t.number("rate_per_s", d.rate_per_s, low=0.01, high=1000),
+            flood_refusals=t.integer("flood_refusals", d.flood_refusals, low=1, high=10_000),
+            flood_window_s=t.number("flood_window_s", d.flood_window_s, low=1, high=3600),
+            protocol_errors=t.integer("protocol_errors", d.protocol_errors, low=1, high=10_000),
+            protocol_error_window_s=t.number(
+                "protocol_error_window_s", d.protocol_error_window_s, low=1, high=3600
+            ),
+            presence_interval_s=t.number("presence_interval_s", d.presence_interval_s, low=0.05, high=3),
+            session_idle_days=t.integer("session_idle_days", d.session_idle_days, low=1, high=365),
+            max_rooms_per_session=t.integer(
+                "max_rooms_per_session", d.max_rooms_per_session, low=1, high=1000
+            ),
+            frames_per_s=t.number("frames_per_s", d.frames_per_s, low=0.1, high=10_000),
+            frames_burst=t.integer("frames_burst", d.frames_burst, low=1, high=100_000),
+            ref_max_length=t.integer("ref_max_length", d.ref_max_length, low=1, high=1000),
+            report_reason_max_length=t.integer(
+                "report_reason_max_length", d.report_reason_max_length, low=1, high=10_000
+            ),
+        )

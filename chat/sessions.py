@@ -1,0 +1,96 @@
+"""Live anonymous sessions: tokens, and what a session carries while it is connected."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from chat.config import HubConfig
+from chat.connection import Connection
+from chat.ratelimit import TokenBucket, WindowCounter
+from moderation.store import ModerationStore, Sanction
+from rooms.session_store import SessionStore
+
+__all__ = ["Session", "SessionRegistry", "hash_token"]
+
+
+def hash_token(token: str) -> str:
+    """Only this reaches the database; the token itself lives in the browser alone."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(eq=False, slots=True)
+class Session:
+    id: str
+    token: str
+    role: str
+    locale: str
+    pseudonyms: dict[str, str]
+    sanctions: list[Sanction]
+    say_bucket: TokenBucket
+    refusals: WindowCounter
+    last_say: dict[str, float] = field(default_factory=dict)
+    connections: set[Connection] = field(default_factory=set)
+
+    def sanction(self, kind: str, room: str, now: datetime) -> Sanction | None:
+        """The active mute or ban of this kind that applies in `room`, the longest first."""
+        active = [
+            s for s in self.sanctions
+            if s.kind == kind and s.room in (room, None) and (s.until is None or s.until > now)
+        ]
+        if not active:
+            return None
+        return max(active, key=lambda s: (s.until is None, s.until or now))
+
+
+class SessionRegistry:
+    """Opens sessions at `hello` and keeps one live object per session while it has connections."""
+
+    def __init__(self, config: HubConfig, store: SessionStore, moderation: ModerationStore) -> None:
+        self._config = config
+        self._store = store
+        self._moderation = moderation
+        self._live: dict[str, Session] = {}  # by token hash
+
+    def _new(self, session_id: str, token: str, role: str, locale: str, pseudonyms: dict[str, str],
+             sanctions: list[Sanction], clock: float) -> Session:
+        c = self._config
+        return Session(
+            id=session_id, token=token, role=role, locale=locale, pseudonyms=pseudonyms,
+            sanctions=sanctions, say_bucket=TokenBucket(c.rate_burst, c.rate_per_s, clock),
+            refusals=WindowCounter(c.flood_refusals, c.flood_window_s),
+        )
+
+    async def open(self, token: str | None, locale: str, now: datetime, clock: float) -> Session | None:
+        """A new session (no token), the token's session, or None when the token is not valid."""
+        if token is None:
+            token = secrets.token_urlsafe(32)  # 256 bits
+            record = await self._store.create(secrets.token_hex(16), hash_token(token), "peer", locale, now)
+            session = self._new(record.id, token, record.role, locale, {}, [], clock)
+            self._live[hash_token(token)] = session
+            return session
+        digest = hash_token(token)
+        idle_before = now - timedelta(days=self._config.session_idle_days)
+        resumed = await self._store.resume(digest, locale, now, idle_before)
+        if resumed is None:
+            self._live.pop(digest, None)
+            return None
+        record = resumed
+        live = self._live.get(digest)
+        if live is not None:
+            live.locale = locale
+            return live
+        sanctions = await self._moderation.active_sanctions(record.id, now)
+        session = self._new(record.id, token, record.role, locale, dict(record.pseudonyms), sanctions, clock)
+        self._live[digest] = session
+        return session
+
+    def release(self, session: Session) -> None:
+        """Forget the live object once its last connection has gone; the database keeps the rest."""
+        if not session.connections:
+            self._live.pop(hash_token(session.token), None)
+
+    def live(self) -> list[Session]:
+        return list(self._live.values())

@@ -1,0 +1,1 @@
+"""Moderation: reports, sanctions, and (to come) the check pipeline and the queue."""

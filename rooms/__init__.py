@@ -1,0 +1,1 @@
+"""Themed rooms, their settings and schedules, and persistence (the lowest layer)."""

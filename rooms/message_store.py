@@ -1,0 +1,123 @@
+"""The only SQL about messages: append in order, read history, erase and purge."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import case, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rooms.models import MessageRow, RoomRow
+from rooms.records import StoredMessage
+
+__all__ = ["History", "MessageStore"]
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    messages: list[StoredMessage]
+    gap: bool
+
+
+def _record(row: MessageRow) -> StoredMessage:
+    return StoredMessage(
+        room=row.room_slug, seq=row.seq, session_id=row.session_id, pseudonym=row.pseudonym,
+        role=row.role, text=row.text, cw=row.cw, created_at=as_utc(row.created_at),
+    )
+
+
+def as_utc(moment: datetime) -> datetime:
+    # SQLite gives back naive datetimes; everything stored is UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class MessageStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def append(
+        self, room: str, session_id: str, pseudonym: str, role: str, text: str, cw: str | None,
+        now: datetime,
+    ) -> StoredMessage:
+        """Store a message under the room's next id.
+
+        The counter is bumped in the same transaction as the insert: the row lock it takes
+        makes concurrent writers of one room (in any process) commit in id order.
+        """
+        async with self._sessions.begin() as db:
+            seq = await db.scalar(
+                update(RoomRow).where(RoomRow.slug == room)
+                .values(last_seq=RoomRow.last_seq + 1).returning(RoomRow.last_seq)
+            )
+            if seq is None:
+                raise LookupError(room)
+            row = MessageRow(
+                room_slug=room, seq=seq, session_id=session_id, pseudonym=pseudonym, role=role,
+                text=text, cw=cw, created_at=now,
+            )
+            db.add(row)
+        return _record(row)
+
+    async def history(self, room: str, since: int | None, latest: int, resume_max: int) -> History:
+        """The latest messages, or exactly those after `since` when none was purged past it."""
+        async with self._sessions() as db:
+            state = (await db.execute(
+                select(RoomRow.last_seq, RoomRow.purged_through).where(RoomRow.slug == room)
+            )).one_or_none()
+            if state is None:
+                return History([], gap=since is not None)
+            last_seq, purged_through = state
+            if since is not None and purged_through <= since <= last_seq:
+                rows = (await db.scalars(
+                    select(MessageRow).where(MessageRow.room_slug == room, MessageRow.seq > since)
+                    .order_by(MessageRow.seq).limit(resume_max + 1)
+                )).all()
+                if len(rows) <= resume_max:
+                    return History([_record(r) for r in rows], gap=False)
+            rows = (await db.scalars(
+                select(MessageRow).where(MessageRow.room_slug == room)
+                .order_by(MessageRow.seq.desc()).limit(latest)
+            )).all()
+            return History([_record(r) for r in reversed(rows)], gap=since is not None)
+
+    async def get(self, room: str, seq: int) -> StoredMessage | None:
+        async with self._sessions() as db:
+            row = await db.get(MessageRow, (room, seq))
+            return None if row is None else _record(row)
+
+    async def erase_session(self, session_id: str) -> dict[str, list[int]]:
+        """Delete every message of a session; returns the ids removed, per room."""
+        async with self._sessions.begin() as db:
+            rows = (await db.execute(
+                delete(MessageRow).where(MessageRow.session_id == session_id)
+                .returning(MessageRow.room_slug, MessageRow.seq)
+            )).all()
+        removed: dict[str, list[int]] = defaultdict(list)
+        for room, seq in rows:
+            removed[room].append(seq)
+        return {room: sorted(seqs) for room, seqs in removed.items()}
+
+    async def purge_expired(self, now: datetime) -> dict[str, list[int]]:
+        """Really delete what is past each room's retention; returns the ids removed, per room."""
+        removed: dict[str, list[int]] = {}
+        async with self._sessions.begin() as db:
+            rooms = (await db.execute(select(RoomRow.slug, RoomRow.retention_s))).all()
+            for slug, retention_s in rooms:
+                cutoff = now - timedelta(seconds=retention_s)
+                seqs = sorted((await db.scalars(
+                    delete(MessageRow)
+                    .where(MessageRow.room_slug == slug, MessageRow.created_at < cutoff)
+                    .returning(MessageRow.seq)
+                )).all())
+                if seqs:
+                    removed[slug] = seqs
+                    await db.execute(
+                        update(RoomRow).where(RoomRow.slug == slug)
+                        .values(purged_through=case(
+                            (RoomRow.purged_through < seqs[-1], seqs[-1]),
+                            else_=RoomRow.purged_through,
+                        ))
+                    )
+        return removed

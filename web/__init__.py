@@ -1,0 +1,1 @@
+"""The Starlette application that assembles everything, and the command line."""

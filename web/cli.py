@@ -1,0 +1,77 @@
+"""`entraide`: serve, and migrate the database.
+
+    entraide serve [--host H] [--port P] [--workers N]
+    entraide db upgrade
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging.config
+import sys
+
+from rooms.configuration import ConfigError
+from web.config import AppConfig, load_config
+from web.database import upgrade
+from web.logs import logging_config
+
+__all__ = ["main"]
+
+
+def _serve(config: AppConfig, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    workers = args.workers or config.server.workers
+    if workers > 1 and config.redis_url is None:
+        print(
+            "entraide: refusing --workers "
+            f"{workers} without REDIS_URL: processes could not see each other's rooms. "
+            "Set REDIS_URL=redis://host:6379/0, or run one worker.",
+            file=sys.stderr,
+        )
+        return 2
+    if workers > 1 or config.redis_url is not None:
+        print(
+            "entraide: the Redis broker arrives with the scale-out work; this build runs one "
+            "process on the in-memory broker. Unset REDIS_URL and use one worker.",
+            file=sys.stderr,
+        )
+        return 2
+    upgrade(config.database.url)
+    uvicorn.run(
+        "web.app:create_app", factory=True,
+        host=args.host or config.server.host, port=args.port if args.port is not None else config.server.port,
+        workers=workers, ws="websockets-sansio", ws_max_size=config.server.ws_max_size,
+        ws_ping_interval=config.server.ws_ping_interval_s, ws_ping_timeout=config.server.ws_ping_timeout_s,
+        ws_per_message_deflate=False, access_log=False, log_config=logging_config(),
+        proxy_headers=False, server_header=False,
+        timeout_graceful_shutdown=config.server.graceful_shutdown_s,
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="entraide", description="Entraide peer-support chat server")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the web server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int)
+    db = commands.add_parser("db", help="database schema")
+    db.add_argument("action", choices=["upgrade"])
+    args = parser.parse_args(argv)
+    logging.config.dictConfig(logging_config())
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        print(f"entraide: configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        return _serve(config, args)
+    upgrade(config.database.url)
+    print("entraide: database schema is up to date", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

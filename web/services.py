@@ -1,0 +1,72 @@
+"""The composition root: every long-lived part, built once from the configuration."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from chat.broker import Broker, MemoryBroker
+from chat.hub import Hub
+from chat.retention import Purger
+from moderation.store import ModerationStore
+from rooms.db import make_engine, make_sessionmaker
+from rooms.message_store import MessageStore
+from rooms.pseudonyms import Pseudonyms
+from rooms.session_store import SessionStore
+from rooms.store import RoomStore
+from web.config import AppConfig
+
+__all__ = ["Services"]
+
+
+@dataclass
+class Services:
+    config: AppConfig
+    engine: AsyncEngine
+    broker: Broker
+    rooms: RoomStore
+    hub: Hub
+    purger: Purger
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    async def start(cls, config: AppConfig) -> Services:
+        engine = make_engine(config.database)
+        sessionmaker = make_sessionmaker(engine)
+        broker: Broker = MemoryBroker()
+        rooms = RoomStore(sessionmaker)
+        messages = MessageStore(sessionmaker)
+        sessions = SessionStore(sessionmaker)
+        hub = Hub(config.chat, broker, messages, sessions, ModerationStore(sessionmaker), Pseudonyms())
+        await rooms.seed(config.rooms.seed, datetime.now(UTC))
+        hub.set_rooms(await rooms.active())
+        purger = Purger(
+            messages, sessions, config.rooms.purge_interval_s, config.chat.session_idle_days,
+            hub.now, lambda: [s.id for s in hub.registry.live()],
+        )
+        services = cls(config, engine, broker, rooms, hub, purger)
+        await hub.start()
+        services.tasks.append(asyncio.get_running_loop().create_task(purger.run()))
+        return services
+
+    async def healthy(self) -> bool:
+        try:
+            async with asyncio.timeout(2):
+                await self.rooms.ping()
+                return await self.broker.ping()
+        except Exception:  # noqa: BLE001 - any failure is "unhealthy", said by the status code
+            return False
+
+    async def aclose(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.hub.stop()
+        await self.broker.aclose()
+        await self.engine.dispose()
