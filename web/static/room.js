@@ -1,0 +1,1338 @@
+// The room page: one room's chat over /ws (protocol.md), for anonymous peers.
+//
+// Model: the messages of the room in id order (ids sort by plain string comparison), each
+// with its element. A message is never shown twice (deduplicated by id) and none is lost:
+// every (re)join asks for what came after the last id seen, kept in memory and in
+// sessionStorage so that a reload resumes too.
+
+import { h, replaceChildren, setText, local, session, telHref, safeUrl } from "./dom.js";
+import {
+  t, has, lang, initLangSwitch, onLangChange, formatTime, formatWhen, formatUntil, formatDateTime,
+} from "./i18n.js";
+import { ChatSocket } from "./socket.js";
+import { helplineList } from "./helplines.js";
+
+const $ = (id) => document.getElementById(id);
+
+const slug = (() => {
+  const match = location.pathname.match(/^\/r\/([^/]+)\/?$/);
+  try {
+    return match ? decodeURIComponent(match[1]) : "";
+  } catch {
+    return match ? match[1] : "";
+  }
+})();
+
+const KEYS = {
+  since: `entraide.since.${slug}`,      // sessionStorage: last message id seen
+  mine: `entraide.mine.${slug}`,        // sessionStorage: ids of my own messages
+  charter: `entraide.charter.${slug}`,  // localStorage: the charter version acknowledged
+  ignored: `entraide.ignored.${slug}`,  // localStorage: pseudonyms ignored in this room
+  names: `entraide.names.${slug}`,      // localStorage: pseudonyms this session held here
+};
+const NEAR_BOTTOM_PX = 120;
+const MAX_MINE_IDS = 500;
+const ROOM_FULL_RETRY_MS = 20_000;
+const JOIN_RETRY_MS = 8_000;
+const CLOSED_REFRESH_MS = 60_000;
+const MAX_TIMER_MS = 2_147_000_000;
+const MAX_FRAME_BYTES = 16_000;
+
+const els = {
+  status: $("status"),
+  statusText: $("status-text"),
+  title: $("room-title"),
+  presence: $("presence"),
+  notices: $("room-notices"),
+  messages: $("messages"),
+  empty: $("messages-empty"),
+  newBelow: $("new-below"),
+  pointer: $("pointer-region"),
+  charterPanel: $("charter-panel"),
+  charterText: $("charter-text"),
+  charterAgain: $("charter-text-again"),
+  charterAccept: $("charter-accept"),
+  composer: $("composer"),
+  text: $("composer-text"),
+  cw: $("composer-cw"),
+  cwDetails: $("cw-details"),
+  counter: $("composer-counter"),
+  send: $("composer-send"),
+  lock: $("composer-lock"),
+  error: $("composer-error"),
+  composerStatus: $("composer-status"),
+  pseudonym: $("pseudonym"),
+  reroll: $("pseudo-reroll"),
+  pseudoForm: $("pseudo-form"),
+  pseudoInput: $("pseudo-input"),
+  pseudoDetails: $("pseudo-details"),
+  pseudoError: $("pseudo-error"),
+  pseudoStatus: $("pseudo-status"),
+  helplinesSide: $("helplines-side"),
+  description: $("room-description"),
+  ignoredList: $("ignored-list"),
+  ignoredNone: $("ignored-none"),
+  eraseOpen: $("erase-open"),
+  reportDialog: $("report-dialog"),
+  reportForm: $("report-form"),
+  reportQuote: $("report-quote"),
+  reportReason: $("report-reason"),
+  reportError: $("report-error"),
+  reportSubmit: $("report-submit"),
+  reportCancel: $("report-cancel"),
+  eraseDialog: $("erase-dialog"),
+  eraseForm: $("erase-form"),
+  eraseError: $("erase-error"),
+  eraseConfirm: $("erase-confirm"),
+  eraseCancel: $("erase-cancel"),
+  toast: $("toast"),
+};
+
+const state = {
+  joined: false,           // a `joined` was received on the current connection
+  joinedOnce: false,       // ...on any connection of this page
+  joining: false,
+  info: null,              // room_info of the last `joined`
+  pseudonym: null,
+  presence: { count: 0, helpers: 0 },
+  ids: [],                 // message ids in order
+  messages: new Map(),     // id -> { frame, el }
+  hiddenIds: new Set(),    // ids hidden or erased: never shown again
+  lastId: null,                      // the greatest id seen on this page
+  storedSince: session.get(KEYS.since), // ...and by this tab before a reload
+  mine: new Set(session.getJSON(KEYS.mine, [])),
+  ignored: local.getJSON(KEYS.ignored, []),
+  charterOk: false,
+  sending: null,           // { text, cw } while a `say` waits for its answer
+  unsent: null,            // a `say` cut off by a disconnection, checked at the next join
+  cooldownUntil: 0,
+  mutedUntil: null,        // ms timestamp, Infinity for "until further notice", null when free
+  left: null,              // "kicked" | "banned" | "left" when out of the room
+  fatal: null,             // a reason the page cannot chat at all
+  gapShown: false,
+  newBelow: false,
+  reportTarget: null,      // { id, author, opener }
+};
+if (!Array.isArray(state.ignored)) state.ignored = [];
+
+let cooldownTimer = null;
+let mutedTimer = null;
+let roomTimer = null;
+let joinRetryTimer = null;
+let presenceRefreshTimer = null;
+let toastTimer = null;
+let quietUntil = 0;       // until then a reconnection we asked for is not announced
+
+const socket = new ChatSocket({
+  locale: () => lang(),
+  onReady: () => {
+    if (!state.left) joinRoom();
+  },
+  onFrame: (frame) => handleFrame(frame),
+  onState: (socketState) => socketStateChanged(socketState),
+});
+
+function socketStateChanged(socketState) {
+  if (socketState !== "open") {
+    state.joined = false;
+    clearTimeout(joinRetryTimer);
+  }
+  if (socketState === "stopped" && socket.stopReason === "banned") {
+    state.fatal = "banned_service";
+    showNotice("fatal", t("err.serviceBanned"));
+  }
+  renderStatus();
+  renderComposer();
+}
+
+// -- helpers --------------------------------------------------------------------------------
+
+function fold(name) {
+  return String(name || "").normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase().replace(/\s+/g, " ").trim();
+}
+
+function codePoints(text) {
+  let n = 0;
+  for (const _ of text) n += 1; // eslint-disable-line no-unused-vars
+  return n;
+}
+
+function hash(text) {
+  // FNV-1a, enough to notice that a charter changed.
+  let value = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) {
+    value ^= text.charCodeAt(i);
+    value = Math.imul(value, 0x01000193) >>> 0;
+  }
+  return value.toString(16);
+}
+
+function roomLang() {
+  return state.info && state.info.lang === "en" ? "en" : "fr";
+}
+
+/** The server's own text when it speaks the interface language, else ours. */
+function errorText(frame) {
+  const code = frame && frame.code;
+  const sessionLang = (socket.sessionLocale || "").startsWith("en") ? "en" : "fr";
+  if (frame && frame.message && sessionLang === lang()) return frame.message;
+  if (code && has(`err.${code}`)) return t(`err.${code}`);
+  return (frame && frame.message) || t("err.generic");
+}
+
+// Every name a session held in a room stays reserved to it while the session lives
+// (docs/protocol.md), so a message signed with one of them is ours. The list is tied to the
+// token: a new session starts a new list.
+function tokenTag() {
+  return hash(local.get("entraide.token") || "");
+}
+
+let namesCache = null;
+
+function myNames() {
+  const tag = tokenTag();
+  if (namesCache && namesCache.t === tag) return namesCache.names;
+  const stored = local.getJSON(KEYS.names, null);
+  const names = stored && stored.t === tag && Array.isArray(stored.names) ? stored.names : [];
+  namesCache = { t: tag, names };
+  return names;
+}
+
+function rememberName(name) {
+  if (typeof name !== "string" || name === "") return;
+  const names = myNames().slice();
+  if (names.includes(name)) return;
+  names.push(name);
+  namesCache = { t: tokenTag(), names: names.slice(-50) };
+  local.setJSON(KEYS.names, namesCache);
+}
+
+function isMine(frame) {
+  if (state.mine.has(frame.id)) return true;
+  const author = frame.author && frame.author.pseudonym;
+  if (!author) return false;
+  return author === state.pseudonym || myNames().includes(author);
+}
+
+function isIgnored(frame) {
+  const author = frame.author && frame.author.pseudonym;
+  if (!author || isMine(frame)) return false;
+  const key = fold(author);
+  return state.ignored.some((name) => fold(name) === key);
+}
+
+function isHelper(frame) {
+  const role = frame.author && frame.author.role;
+  return role === "helper" || role === "admin";
+}
+
+function rememberMine(id) {
+  state.mine.add(id);
+  const ids = [...state.mine].sort();
+  session.setJSON(KEYS.mine, ids.slice(-MAX_MINE_IDS));
+}
+
+function toast(text) {
+  clearTimeout(toastTimer);
+  els.toast.textContent = "";
+  // A fresh node each time so that the same sentence twice is announced twice.
+  els.toast.appendChild(h("span", null, text));
+  els.toast.classList.add("visible");
+  toastTimer = setTimeout(() => {
+    els.toast.classList.remove("visible");
+    els.toast.textContent = "";
+  }, 8000);
+}
+
+function setTimer(fn, ms) {
+  return setTimeout(fn, Math.max(0, Math.min(ms, MAX_TIMER_MS)));
+}
+
+// -- connection status ------------------------------------------------------------------------
+
+function renderStatus() {
+  let dataState;
+  let key;
+  if (state.fatal || socket.state === "stopped") {
+    dataState = "closed";
+    key = "status.closed";
+  } else if (socket.state === "open" && state.joined) {
+    dataState = "open";
+    key = "status.open";
+  } else if (socket.state === "open" && state.left) {
+    dataState = "open";
+    key = "status.open";
+  } else if (Date.now() < quietUntil && els.status.dataset.state === "open") {
+    // A deliberate reconnection (language switch): do not announce a blip.
+    setTimeout(renderStatus, Math.max(50, quietUntil - Date.now()));
+    return;
+  } else {
+    dataState = "connecting";
+    if (navigator.onLine === false) key = "status.offline";
+    else key = socket.everReady || state.joinedOnce ? "status.reconnecting" : "status.connecting";
+  }
+  if (els.status.dataset.state !== dataState) els.status.dataset.state = dataState;
+  els.statusText.setAttribute("data-i18n", key);
+  setText(els.statusText, t(key));
+}
+
+window.addEventListener("offline", renderStatus);
+window.addEventListener("online", renderStatus);
+
+// -- joining ------------------------------------------------------------------------------------
+
+async function joinRoom({ quiet = false } = {}) {
+  if (state.joining && !quiet) return;
+  clearTimeout(joinRetryTimer);
+  const first = !state.joinedOnce;
+  const since = first ? null : state.lastId;
+  state.joining = true;
+  let reply;
+  try {
+    reply = await socket.request({ type: "join", room: slug, since: since || null, pseudonym: null });
+  } catch {
+    state.joining = false;
+    return; // disconnected: the next welcome joins again
+  } finally {
+    state.joining = false;
+  }
+  if (reply.type === "error") {
+    handleJoinError(reply);
+    return;
+  }
+  if (reply.type !== "joined") return;
+  const isFirst = !state.joinedOnce;
+  applyJoined(reply, { replace: Boolean(reply.gap) });
+  // After a reload the page starts empty: the latest messages came first, for context; now
+  // fetch whatever was published after the last id this tab saw, if the latest do not cover it.
+  const stored = state.storedSince;
+  state.storedSince = null;
+  if (isFirst && stored && reply.history.length > 0 && reply.history[0].id > stored) {
+    try {
+      const more = await socket.request({ type: "join", room: slug, since: stored, pseudonym: null });
+      if (more.type === "joined") applyJoined(more, { replace: Boolean(more.gap) });
+    } catch {
+      /* disconnected: the next join resumes from the last id anyway */
+    }
+  }
+}
+
+function handleJoinError(frame) {
+  const code = frame.code;
+  clearTimeout(joinRetryTimer);
+  if (code === "room_full") {
+    showNotice("join", errorText(frame));
+    joinRetryTimer = setTimer(() => joinRoom(), ROOM_FULL_RETRY_MS);
+  } else if (code === "banned") {
+    state.left = "banned";
+    const text = frame.until ? t("err.bannedUntil", { until: formatUntil(frame.until) }) : errorText(frame);
+    showNotice("join", text);
+    if (frame.until) {
+      joinRetryTimer = setTimer(() => {
+        state.left = null;
+        joinRoom();
+      }, Date.parse(frame.until) - Date.now() + 2000);
+    }
+  } else if (code === "unknown_room") {
+    state.fatal = "unknown_room";
+    showNotice("join", errorText(frame), { home: true });
+  } else {
+    showNotice("join", errorText(frame));
+    joinRetryTimer = setTimer(() => joinRoom(), JOIN_RETRY_MS);
+  }
+  renderStatus();
+  renderComposer();
+}
+
+function applyJoined(frame, { replace }) {
+  const firstTime = !state.joinedOnce;
+  state.joined = true;
+  state.joinedOnce = true;
+  state.left = null;
+  state.info = frame.room_info || state.info || {};
+  if (typeof frame.pseudonym === "string") state.pseudonym = frame.pseudonym;
+  if (frame.presence) state.presence = { count: frame.presence.count, helpers: frame.presence.helpers };
+  removeNotice("join");
+  removeNotice("left");
+
+  renderRoomInfo();
+  renderPseudonym();
+  renderPresence();
+
+  const history = Array.isArray(frame.history) ? frame.history : [];
+  const bulk = firstTime || replace;
+  if (bulk) els.messages.setAttribute("aria-busy", "true");
+  if (firstTime) {
+    // Do not read the whole history aloud on arrival: the log speaks for new messages only.
+    els.messages.setAttribute("aria-live", "off");
+  }
+  if (replace) {
+    clearMessages();
+    showGapNotice();
+  }
+  const wasNear = isNearBottom();
+  for (const message of history) addMessage(message, { live: false });
+  if (bulk) els.messages.removeAttribute("aria-busy");
+  if (firstTime) {
+    setTimeout(() => els.messages.setAttribute("aria-live", "polite"), 400);
+  }
+  if (firstTime || replace || wasNear) scrollToBottom();
+  else if (history.length) markNewBelow();
+  renderEmpty();
+  checkUnsent(history);
+  scheduleRoomRefresh();
+  renderStatus();
+  renderComposer();
+}
+
+/** A `say` that was in flight when the connection dropped: did it make it? */
+function checkUnsent(history) {
+  const unsent = state.unsent;
+  if (!unsent) return;
+  state.unsent = null;
+  const wanted = unsent.text.trim();
+  const found = history.find((m) => m.author && m.author.pseudonym === state.pseudonym && m.text === wanted);
+  if (found) {
+    rememberMine(found.id);
+    if (els.text.value === unsent.text) {
+      els.text.value = "";
+      els.cw.value = "";
+      renderCounter();
+    }
+    clearComposerError();
+  } else {
+    showComposerError(t("composer.unsent"));
+  }
+}
+
+/** Ask for fresh room_info (open/closed) without leaving: a join of a joined room is cheap. */
+function refreshRoomInfo() {
+  if (socket.state === "open" && state.joined && !state.joining) joinRoom({ quiet: true });
+}
+
+function scheduleRoomRefresh() {
+  clearTimeout(roomTimer);
+  const info = state.info;
+  if (!info || info.open) return;
+  let wait = CLOSED_REFRESH_MS;
+  if (info.next_open) {
+    const until = Date.parse(info.next_open) - Date.now() + 1500;
+    if (Number.isFinite(until)) wait = Math.max(1000, Math.min(wait, until));
+  }
+  roomTimer = setTimer(refreshRoomInfo, wait);
+}
+
+// -- frames ---------------------------------------------------------------------------------------
+
+function handleFrame(frame) {
+  if (frame.room !== undefined && frame.room !== slug) return;
+  switch (frame.type) {
+    case "message":
+      addMessage(frame, { live: true });
+      break;
+    case "hidden":
+      hideMessage(frame.id);
+      break;
+    case "presence": {
+      const before = state.presence.helpers;
+      state.presence = { count: frame.count, helpers: frame.helpers };
+      renderPresence();
+      if ((before === 0) !== (Number(frame.helpers) === 0)) {
+        // A room that needs a helper on duty may just have opened or closed.
+        clearTimeout(presenceRefreshTimer);
+        presenceRefreshTimer = setTimeout(refreshRoomInfo, 1500);
+      }
+      break;
+    }
+    case "renamed":
+      if (typeof frame.pseudonym === "string") {
+        state.pseudonym = frame.pseudonym;
+        renderPseudonym();
+      }
+      break;
+    case "notice":
+      handleNotice(frame);
+      break;
+    case "left":
+      state.joined = false;
+      if (!state.left) state.left = "left";
+      showNotice("left", t("composer.locked.left"), { rejoin: state.left !== "banned" });
+      renderStatus();
+      renderComposer();
+      break;
+    case "pointer":
+      showPointer(frame);
+      break;
+    case "error":
+      if (frame.code === "flooding" || frame.code === "too_slow") break; // the close follows
+      if (frame.message || frame.code) toast(errorText(frame));
+      break;
+    default:
+      break; // newer frame types are ignored
+  }
+}
+
+// -- messages -------------------------------------------------------------------------------------
+
+function isNearBottom() {
+  const box = els.messages;
+  return box.scrollHeight - box.scrollTop - box.clientHeight < NEAR_BOTTOM_PX;
+}
+
+function scrollToBottom() {
+  els.messages.scrollTop = els.messages.scrollHeight;
+  state.newBelow = false;
+  els.newBelow.hidden = true;
+}
+
+function markNewBelow() {
+  state.newBelow = true;
+  els.newBelow.hidden = false;
+}
+
+function insertIndex(id) {
+  const ids = state.ids;
+  if (ids.length === 0 || ids[ids.length - 1] < id) return ids.length;
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ids[mid] < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function addMessage(frame, { live }) {
+  if (!frame || typeof frame.id !== "string" || frame.id === "") return;
+  if (!state.lastId || frame.id > state.lastId) {
+    state.lastId = frame.id;
+    session.set(KEYS.since, frame.id);
+  }
+  if (state.hiddenIds.has(frame.id) || state.messages.has(frame.id)) return;
+  const wasNear = live ? isNearBottom() : false;
+  const el = renderMessage(frame);
+  const index = insertIndex(frame.id);
+  const nextId = state.ids[index];
+  state.ids.splice(index, 0, frame.id);
+  state.messages.set(frame.id, { frame, el });
+  const next = nextId ? state.messages.get(nextId).el : null;
+  els.messages.insertBefore(el, next);
+  if (live) {
+    renderEmpty();
+    if (el.hidden) return;
+    if (wasNear || isMine(frame)) scrollToBottom();
+    else markNewBelow();
+  }
+}
+
+function hideMessage(id) {
+  if (typeof id !== "string") return;
+  state.hiddenIds.add(id);
+  const entry = state.messages.get(id);
+  if (!entry) return;
+  const hadFocus = entry.el.contains(document.activeElement);
+  entry.el.remove();
+  state.messages.delete(id);
+  const index = state.ids.indexOf(id);
+  if (index >= 0) state.ids.splice(index, 1);
+  if (hadFocus) els.messages.focus();
+  renderEmpty();
+}
+
+function clearMessages() {
+  const hadFocus = els.messages.contains(document.activeElement);
+  replaceChildren(els.messages);
+  state.ids = [];
+  state.messages.clear();
+  if (hadFocus) els.messages.focus();
+}
+
+function renderEmpty() {
+  const anyVisible = state.ids.some((id) => !state.messages.get(id).el.hidden);
+  els.empty.hidden = anyVisible || !state.joinedOnce;
+}
+
+function showGapNotice() {
+  showNotice("gap", t("gap.notice"), { discreet: true, dismissible: true, key: "gap.notice" });
+}
+
+function renderMessage(frame) {
+  const mine = isMine(frame);
+  const helper = isHelper(frame);
+  const author = (frame.author && frame.author.pseudonym) || "";
+  const text = typeof frame.text === "string" ? frame.text : "";
+  const cw = typeof frame.cw === "string" && frame.cw.trim() ? frame.cw : null;
+  const bodyId = `message-body-${frame.id}`;
+
+  const classes = ["message"];
+  if (mine) classes.push("mine");
+  if (helper) classes.push("from-helper");
+  // tabindex -1: a tap on a touch screen focuses the message and reveals its actions.
+  const el = h("article", { class: classes.join(" "), "data-id": frame.id, tabindex: "-1" });
+
+  const meta = h("p", { class: "message-meta" },
+    h("span", { class: "message-author" }, author),
+    mine ? h("span", { class: "message-you" }) : null,
+    helper ? h("span", { class: "badge badge-helper" }) : null,
+    h("time", { class: "message-time", datetime: typeof frame.ts === "string" ? frame.ts : null }),
+  );
+  el.appendChild(meta);
+
+  // Messages are in the room's language; the interface around them may not be.
+  const textEl = h("p", { class: "message-text", lang: roomLang() }, text);
+  if (cw) {
+    el.appendChild(h("button", {
+      type: "button", class: "cw-toggle", "aria-expanded": "false", "aria-controls": bodyId, "data-action": "cw",
+    }));
+    el.appendChild(h("div", { class: "message-body", id: bodyId, hidden: true }, textEl));
+  } else {
+    el.appendChild(h("div", { class: "message-body", id: bodyId }, textEl));
+  }
+
+  if (!mine) {
+    const actions = h("div", { class: "message-actions" },
+      h("button", { type: "button", class: "msg-action", "data-action": "report" }));
+    if (!helper) actions.appendChild(h("button", { type: "button", class: "msg-action", "data-action": "ignore" }));
+    el.appendChild(actions);
+  }
+  localizeMessage(el, frame);
+  el.hidden = isIgnored(frame);
+  return el;
+}
+
+/** Fill in the interface strings of a message element (also on a language switch). */
+function localizeMessage(el, frame) {
+  const author = (frame.author && frame.author.pseudonym) || "";
+  const you = el.querySelector(".message-you");
+  if (you) setText(you, `(${t("message.you")})`);
+  const badge = el.querySelector(".badge-helper");
+  if (badge) setText(badge, t("message.helper"));
+  const time = el.querySelector(".message-time");
+  if (time) {
+    setText(time, formatTime(frame.ts));
+    if (frame.ts) time.setAttribute("title", formatDateTime(frame.ts));
+  }
+  const toggle = el.querySelector(".cw-toggle");
+  if (toggle) {
+    const open = toggle.getAttribute("aria-expanded") === "true";
+    setText(toggle, t(open ? "cw.hide" : "cw.show", { cw: frame.cw }));
+  }
+  for (const button of el.querySelectorAll(".msg-action")) {
+    const action = button.dataset.action;
+    setText(button, t(action === "report" ? "action.report" : "action.ignore"));
+    button.setAttribute("aria-label", t(action === "report" ? "action.reportLabel" : "action.ignoreLabel", { name: author }));
+  }
+}
+
+function relocalizeMessages() {
+  for (const id of state.ids) {
+    const entry = state.messages.get(id);
+    localizeMessage(entry.el, entry.frame);
+  }
+}
+
+/** Re-evaluate who is "me" and who is ignored (after a rename, an ignore, a reload). */
+function refreshMessageFlags() {
+  for (const id of state.ids) {
+    const entry = state.messages.get(id);
+    const mine = isMine(entry.frame);
+    if (mine !== entry.el.classList.contains("mine")) {
+      const fresh = renderMessage(entry.frame);
+      entry.el.replaceWith(fresh);
+      entry.el = fresh;
+    } else {
+      entry.el.hidden = isIgnored(entry.frame);
+    }
+  }
+  renderEmpty();
+}
+
+els.messages.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-action]");
+  if (!button || !els.messages.contains(button)) return;
+  const article = button.closest(".message");
+  const entry = article && state.messages.get(article.dataset.id);
+  if (!entry) return;
+  const action = button.dataset.action;
+  if (action === "cw") {
+    const open = button.getAttribute("aria-expanded") !== "true";
+    button.setAttribute("aria-expanded", String(open));
+    const body = article.querySelector(".message-body");
+    if (body) body.hidden = !open;
+    setText(button, t(open ? "cw.hide" : "cw.show", { cw: entry.frame.cw }));
+  } else if (action === "report") {
+    openReport(entry.frame, button);
+  } else if (action === "ignore") {
+    ignore(entry.frame.author && entry.frame.author.pseudonym);
+  }
+});
+
+els.messages.addEventListener("scroll", () => {
+  if (state.newBelow && isNearBottom()) {
+    state.newBelow = false;
+    els.newBelow.hidden = true;
+  }
+}, { passive: true });
+
+els.newBelow.addEventListener("click", () => {
+  scrollToBottom();
+  els.messages.focus();
+});
+
+// -- room info, presence, charter -----------------------------------------------------------------
+
+function renderRoomInfo() {
+  const info = state.info || {};
+  const roomLanguage = roomLang();
+  els.title.removeAttribute("data-i18n");
+  setText(els.title, info.title || slug);
+  els.title.setAttribute("lang", roomLanguage);
+  document.title = t("room.docTitle", { title: info.title || slug });
+  setText(els.description, info.description || "");
+  els.description.setAttribute("lang", roomLanguage);
+  document.body.dataset.theme = String(info.theme || "").toLowerCase().replace(/[^a-z0-9-]/g, "");
+
+  const charter = typeof info.charter === "string" ? info.charter : "";
+  renderCharter(els.charterText, charter, roomLanguage);
+  renderCharter(els.charterAgain, charter, roomLanguage);
+  state.charterOk = local.get(KEYS.charter) === hash(charter);
+  const showPanel = !state.charterOk && charter.trim() !== "" && info.open !== false;
+  if (!showPanel && charter.trim() === "") state.charterOk = true;
+  els.charterPanel.hidden = !showPanel;
+
+  const max = Number(info.max_length) || 2000;
+  els.text.dataset.max = String(max);
+  renderCounter();
+  const helplinesKey = `${lang()}|${roomLanguage}`;
+  if (els.helplinesSide.dataset.key !== helplinesKey) {
+    // Rebuilt only when the languages change, so a focused link is never pulled away.
+    els.helplinesSide.dataset.key = helplinesKey;
+    replaceChildren(els.helplinesSide, helplineList(roomLanguage));
+  }
+  renderClosed();
+}
+
+function renderCharter(container, charter, roomLanguage) {
+  const key = hash(charter);
+  if (container.dataset.version === key) return;
+  container.dataset.version = key;
+  container.setAttribute("lang", roomLanguage);
+  const lines = charter.split(/\r?\n/);
+  replaceChildren(container, lines.map((line) =>
+    line.trim() === "" ? h("p", { class: "charter-gap", "aria-hidden": "true" }) : h("p", null, line)));
+}
+
+function renderClosed() {
+  const info = state.info;
+  if (!info || info.open !== false) {
+    removeNotice("closed");
+    return;
+  }
+  const when = info.next_open ? t("closed.next", { when: formatWhen(info.next_open) }) : t("closed.helper");
+  const signature = `${lang()}|${roomLang()}|${when}`;
+  const current = els.notices.querySelector('[data-notice="closed"]');
+  if (current && current.dataset.signature === signature) return;
+  const box = h("section", { class: "notice closed-box", "aria-labelledby": "closed-title", "data-notice": "closed" },
+    h("h2", { id: "closed-title" }, t("closed.title")),
+    h("p", null, when),
+    h("p", null, t("closed.read")),
+    helplineList(roomLang()),
+  );
+  box.dataset.signature = signature;
+  placeNotice("closed", box);
+}
+
+function renderPresence() {
+  const count = Number(state.presence.count) || 0;
+  const helpers = Number(state.presence.helpers) || 0;
+  setText(els.presence, `${t("presence.here", { n: count })} · ${t("presence.onDuty", { n: helpers })}`);
+  els.presence.classList.toggle("has-helpers", helpers > 0);
+}
+
+els.charterAccept.addEventListener("click", () => {
+  const charter = (state.info && state.info.charter) || "";
+  local.set(KEYS.charter, hash(charter));
+  state.charterOk = true;
+  els.charterPanel.hidden = true;
+  renderComposer();
+  setText(els.composerStatus, t("charter.accepted"));
+  if (!els.text.disabled) els.text.focus();
+});
+
+// -- pseudonym -------------------------------------------------------------------------------------
+
+function renderPseudonym() {
+  if (state.pseudonym) rememberName(state.pseudonym);
+  setText(els.pseudonym, state.pseudonym || t("pseudo.none"));
+  refreshMessageFlags();
+}
+
+function showPseudoError(text) {
+  setText(els.pseudoError, text);
+  if (text) {
+    els.pseudoInput.setAttribute("aria-invalid", "true");
+  } else {
+    els.pseudoInput.removeAttribute("aria-invalid");
+  }
+}
+
+async function rename(wish) {
+  showPseudoError("");
+  setText(els.pseudoStatus, "");
+  els.reroll.disabled = true;
+  let reply;
+  try {
+    reply = await socket.request({ type: "rename", room: slug, pseudonym: wish });
+  } catch {
+    showPseudoError(t("err.disconnected"));
+    return false;
+  } finally {
+    els.reroll.disabled = false;
+  }
+  if (reply.type === "renamed") {
+    state.pseudonym = reply.pseudonym;
+    renderPseudonym();
+    setText(els.pseudoStatus, t("pseudo.changed", { name: reply.pseudonym }));
+    return true;
+  }
+  if (reply.type === "error") {
+    showPseudoError(errorText(reply));
+    if (wish !== null) els.pseudoInput.focus();
+  }
+  return false;
+}
+
+els.reroll.addEventListener("click", () => rename(null));
+
+els.pseudoForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const wish = els.pseudoInput.value.trim();
+  const length = codePoints(wish);
+  if (length < 2 || length > 32) {
+    showPseudoError(t("err.pseudonym_invalid"));
+    els.pseudoInput.focus();
+    return;
+  }
+  if (await rename(wish)) {
+    els.pseudoInput.value = "";
+  }
+});
+
+els.pseudoInput.addEventListener("input", () => {
+  if (els.pseudoInput.hasAttribute("aria-invalid")) showPseudoError("");
+});
+
+// -- ignoring ----------------------------------------------------------------------------------------
+
+function saveIgnored() {
+  local.setJSON(KEYS.ignored, state.ignored);
+}
+
+function ignore(name) {
+  if (!name) return;
+  const key = fold(name);
+  if (!state.ignored.some((n) => fold(n) === key)) state.ignored.push(name);
+  saveIgnored();
+  refreshMessageFlags();
+  renderIgnored();
+  els.messages.focus();
+  toast(t("ignored.done", { name }));
+}
+
+function unignore(name) {
+  const key = fold(name);
+  state.ignored = state.ignored.filter((n) => fold(n) !== key);
+  saveIgnored();
+  refreshMessageFlags();
+  renderIgnored();
+  toast(t("ignored.undone", { name }));
+}
+
+function renderIgnored() {
+  const items = state.ignored.map((name) =>
+    h("li", null,
+      h("span", { class: "ignored-name" }, name), " ",
+      h("button", {
+        type: "button", class: "button small quiet", "data-name": name,
+        "aria-label": t("ignored.undoLabel", { name }),
+      }, t("ignored.undo"))));
+  replaceChildren(els.ignoredList, items);
+  els.ignoredNone.hidden = state.ignored.length > 0;
+}
+
+els.ignoredList.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-name]");
+  if (!button) return;
+  const index = [...els.ignoredList.children].indexOf(button.closest("li"));
+  unignore(button.getAttribute("data-name"));
+  // Keep the keyboard where it was: the next person in the list, or the section title.
+  const buttons = els.ignoredList.querySelectorAll("button");
+  const target = buttons[Math.min(index, buttons.length - 1)];
+  if (target) target.focus();
+  else $("ignored-title").focus();
+});
+
+// -- composer --------------------------------------------------------------------------------------
+
+function maxLength() {
+  return Number(els.text.dataset.max) || 2000;
+}
+
+function lockReason() {
+  if (state.fatal === "banned_service") return t("err.serviceBanned");
+  if (state.fatal) return t("composer.locked.left");
+  if (state.left) return t("composer.locked.left");
+  if (!state.info) return t("composer.locked.connecting");
+  if (state.info.open === false) return t("composer.locked.closed");
+  if (state.mutedUntil !== null) {
+    if (state.mutedUntil === Infinity) return t("composer.locked.muted");
+    return t("composer.locked.mutedUntil", { until: formatUntil(new Date(state.mutedUntil).toISOString()) });
+  }
+  if (!state.charterOk) return t("composer.locked.charter");
+  return null;
+}
+
+function renderComposer() {
+  const reason = lockReason();
+  // The text area stays usable during a short reconnection: only sending waits.
+  const connected = socket.state === "open" && state.joined;
+  els.text.disabled = Boolean(reason);
+  els.cw.disabled = Boolean(reason);
+  els.text.readOnly = Boolean(state.sending);
+  els.composer.setAttribute("aria-busy", state.sending ? "true" : "false");
+  const cooling = state.cooldownUntil > Date.now();
+  els.send.disabled = Boolean(reason) || !connected || Boolean(state.sending) || cooling;
+  let label = t("composer.send");
+  if (state.sending) label = t("composer.sending");
+  else if (cooling) label = t("composer.wait", { s: Math.ceil((state.cooldownUntil - Date.now()) / 1000) });
+  setText(els.send, label);
+  let lockText = reason || "";
+  if (!reason && !connected) lockText = t("composer.locked.connecting");
+  setText(els.lock, lockText);
+  els.lock.hidden = lockText === "";
+  els.composer.classList.toggle("locked", Boolean(reason));
+}
+
+function renderCounter() {
+  const n = codePoints(els.text.value);
+  const max = maxLength();
+  setText(els.counter, `${n} / ${max}`);
+  els.counter.classList.toggle("near", n > max * 0.9 && n <= max);
+  els.counter.classList.toggle("over", n > max);
+  els.counter.setAttribute("title", t("composer.counterLabel", { n, max }));
+  if (n > max) {
+    if (els.error.dataset.kind !== "too-long") showComposerError(t("composer.tooLongLocal", { max }), "too-long");
+  } else if (els.error.dataset.kind === "too-long") {
+    clearComposerError();
+  }
+}
+
+function showComposerError(text, kind = "server") {
+  els.error.dataset.kind = kind;
+  setText(els.error, text);
+}
+
+function clearComposerError() {
+  delete els.error.dataset.kind;
+  setText(els.error, "");
+}
+
+function startCooldown(seconds, message) {
+  const ms = Math.max(0.5, Number(seconds) || 1) * 1000;
+  state.cooldownUntil = Date.now() + ms;
+  showComposerError(`${message} ${t("composer.retryIn", { s: Math.ceil(ms / 1000) })}`, "cooldown");
+  clearInterval(cooldownTimer);
+  cooldownTimer = setInterval(() => {
+    if (Date.now() >= state.cooldownUntil) {
+      clearInterval(cooldownTimer);
+      cooldownTimer = null;
+      state.cooldownUntil = 0;
+      if (els.error.dataset.kind === "cooldown") clearComposerError();
+    }
+    renderComposer();
+  }, 250);
+  renderComposer();
+}
+
+function setMuted(until) {
+  clearTimeout(mutedTimer);
+  const at = until ? Date.parse(until) : Infinity;
+  if (Number.isFinite(at) && at <= Date.now()) {
+    state.mutedUntil = null;
+  } else {
+    state.mutedUntil = Number.isNaN(at) ? Infinity : at;
+    if (Number.isFinite(at)) {
+      mutedTimer = setTimer(() => {
+        state.mutedUntil = null;
+        renderComposer();
+      }, at - Date.now() + 500);
+    }
+  }
+  renderComposer();
+}
+
+async function send() {
+  if (state.sending || lockReason() || state.cooldownUntil > Date.now()) return;
+  if (!(socket.state === "open" && state.joined)) return;
+  const text = els.text.value;
+  const cw = els.cw.value.trim() || null;
+  const trimmed = text.trim();
+  if (trimmed === "") {
+    showComposerError(t("err.empty"), "local");
+    return;
+  }
+  if (codePoints(trimmed) > maxLength()) {
+    showComposerError(t("err.too_long", { max: maxLength() }), "too-long");
+    return;
+  }
+  // The server closes the connection on a frame over 16 KiB (1009): never send one.
+  if (new TextEncoder().encode(JSON.stringify({ type: "say", room: slug, text, cw, ref: "c000000" })).length > MAX_FRAME_BYTES) {
+    showComposerError(t("err.too_long", { max: maxLength() }), "too-long");
+    return;
+  }
+  clearComposerError();
+  setText(els.composerStatus, "");
+  state.sending = { text, cw };
+  renderComposer();
+  let reply;
+  try {
+    reply = await socket.request({ type: "say", room: slug, text, cw });
+  } catch {
+    // Cut off before the answer: keep the text; the next join tells whether it went out.
+    state.unsent = state.sending;
+    state.sending = null;
+    renderComposer();
+    return;
+  }
+  state.sending = null;
+  if (reply.type === "ack") {
+    if (typeof reply.id === "string") {
+      rememberMine(reply.id);
+      const entry = state.messages.get(reply.id);
+      if (entry && !entry.el.classList.contains("mine")) refreshMessageFlags();
+    }
+    if (els.text.value === text) els.text.value = "";
+    els.cw.value = "";
+    els.cwDetails.open = false;
+    renderCounter();
+    clearComposerError();
+    if (reply.status === "held") setText(els.composerStatus, t("composer.held"));
+    scrollToBottom();
+  } else if (reply.type === "error") {
+    handleSayError(reply);
+  }
+  renderComposer();
+}
+
+function handleSayError(frame) {
+  const message = errorText(frame);
+  switch (frame.code) {
+    case "rate_limited":
+    case "slow_mode":
+      startCooldown(frame.retry_after_s, message);
+      break;
+    case "muted":
+      setMuted(frame.until || null);
+      showComposerError(frame.until ? `${message} ${t("composer.until", { until: formatUntil(frame.until) })}` : message);
+      break;
+    case "room_closed":
+      if (state.info) state.info.open = false;
+      renderClosed();
+      showComposerError(message);
+      refreshRoomInfo();
+      break;
+    case "too_long":
+      showComposerError(t("err.too_long", { max: frame.max_length || maxLength() }), "too-long");
+      break;
+    case "not_joined":
+      showComposerError(message);
+      state.joined = false;
+      joinRoom();
+      break;
+    default:
+      showComposerError(message);
+  }
+}
+
+els.composer.addEventListener("submit", (event) => {
+  event.preventDefault();
+  send();
+});
+
+els.text.addEventListener("keydown", (event) => {
+  if (event.key !== "Enter" || event.shiftKey || event.altKey || event.isComposing || event.keyCode === 229) return;
+  event.preventDefault();
+  send();
+});
+
+els.text.addEventListener("input", () => {
+  renderCounter();
+  if (els.error.dataset.kind === "local" || els.error.dataset.kind === "server") clearComposerError();
+});
+
+// -- notices (gap, closed, moderation, join problems) ----------------------------------------------
+
+function placeNotice(name, node) {
+  const existing = els.notices.querySelector(`[data-notice="${name}"]`);
+  node.setAttribute("data-notice", name);
+  if (existing) existing.replaceWith(node);
+  else els.notices.appendChild(node);
+}
+
+function removeNotice(name) {
+  const existing = els.notices.querySelector(`[data-notice="${name}"]`);
+  if (existing) {
+    const hadFocus = existing.contains(document.activeElement);
+    existing.remove();
+    if (hadFocus) els.messages.focus();
+  }
+}
+
+function showNotice(name, text, { discreet = false, dismissible = !discreet, home = false, rejoin = false, key = null } = {}) {
+  const box = h("div", { class: discreet ? "notice discreet" : "notice" });
+  const p = h("p", { class: "notice-text" }, text);
+  if (key) p.setAttribute("data-i18n", key);
+  box.appendChild(p);
+  const buttons = h("p", { class: "notice-actions" });
+  if (rejoin) {
+    buttons.appendChild(h("button", { type: "button", class: "button small", "data-notice-action": "rejoin" }, t("notice.rejoin")));
+  }
+  if (home) {
+    buttons.appendChild(h("a", { href: "/", class: "button small" }, t("nav.rooms")));
+  }
+  if (dismissible) {
+    buttons.appendChild(h("button", { type: "button", class: "button small quiet", "data-notice-action": "close" }, t("notice.close")));
+  }
+  if (buttons.childNodes.length) box.appendChild(buttons);
+  placeNotice(name, box);
+}
+
+els.notices.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-notice-action]");
+  if (!button) return;
+  const box = button.closest("[data-notice]");
+  const action = button.getAttribute("data-notice-action");
+  if (action === "close" && box) {
+    box.remove();
+    els.messages.focus();
+  } else if (action === "rejoin") {
+    state.left = null;
+    if (box) box.remove();
+    joinRoom();
+    els.messages.focus();
+  }
+});
+
+function handleNotice(frame) {
+  const code = typeof frame.code === "string" ? frame.code : "other";
+  const fallbackKey = has(`notice.fallback.${code}`) ? `notice.fallback.${code}` : "notice.fallback.other";
+  let text = typeof frame.text === "string" && frame.text.trim() ? frame.text : t(fallbackKey);
+  if (frame.until && (code === "muted" || code === "banned")) {
+    text = `${text} ${t("composer.until", { until: formatUntil(frame.until) })}`;
+  }
+  if (code === "muted") setMuted(frame.until || null);
+  if (code === "kicked" || code === "banned") {
+    state.left = code;
+    renderComposer();
+  }
+  if (code === "room_closing") refreshRoomInfo();
+  // The notices area is a polite live region: no toast on top, it would be read twice.
+  showNotice(`notice-${code}`, text, { rejoin: code === "kicked" });
+}
+
+// -- crisis pointer (protocol §7) -------------------------------------------------------------------
+
+function showPointer(frame) {
+  const titleId = "pointer-title";
+  const close = h("button", { type: "button", class: "pointer-close button small quiet", "aria-label": t("pointer.close") }, t("notice.close"));
+  const paragraphs = String(frame.text || "").split(/\r?\n/).filter((line) => line.trim() !== "")
+    .map((line) => h("p", null, line));
+  const resources = Array.isArray(frame.resources) ? frame.resources : [];
+  const items = resources.filter((r) => r && typeof r === "object").map((r) => {
+    const li = h("li", { class: "resource" });
+    const name = r.name === null || r.name === undefined ? "" : String(r.name).trim();
+    const phone = r.phone === null || r.phone === undefined ? "" : String(r.phone).trim();
+    const sameAsPhone = name !== "" && phone !== "" && name.replace(/\s/g, "") === phone.replace(/\s/g, "");
+    if (name && !sameAsPhone) li.appendChild(h("strong", { class: "resource-name" }, name));
+    if (phone) {
+      if (li.firstChild) li.appendChild(document.createTextNode(" "));
+      li.appendChild(h("a", {
+        class: "tel resource-phone", href: telHref(phone), "aria-label": t("pointer.call", { phone }),
+      }, phone));
+    }
+    const details = [r.hours, r.description].filter((x) => typeof x === "string" && x.trim() !== "");
+    if (details.length) li.appendChild(h("span", { class: "resource-details" }, details.join(" · ")));
+    const url = safeUrl(r.url);
+    if (url) {
+      li.appendChild(h("a", {
+        class: "resource-url", href: url, target: "_blank", rel: "noopener noreferrer",
+        "aria-label": name ? t("pointer.siteOf", { name }) : null,
+      }, t("pointer.site")));
+    }
+    return li;
+  });
+  const card = h("section", { class: "pointer-card", "aria-labelledby": titleId },
+    h("div", { class: "pointer-head" },
+      h("h2", { id: titleId, class: "pointer-title" }, String(frame.title || t("pointer.region"))),
+      close),
+    paragraphs,
+    items.length ? h("ul", { class: "resources" }, items) : null,
+    h("p", { class: "pointer-private" }, t("pointer.private")),
+  );
+  close.addEventListener("click", () => {
+    const hadFocus = card.contains(document.activeElement);
+    card.remove();
+    if (hadFocus) (els.text.disabled ? els.messages : els.text).focus();
+  });
+  replaceChildren(els.pointer, card);
+  // Bring it into view without moving the keyboard focus away from what the person is doing.
+  card.scrollIntoView({ block: "nearest" });
+}
+
+// -- report and erase dialogs ----------------------------------------------------------------------
+
+function openDialog(dialog) {
+  if (typeof dialog.showModal === "function") {
+    if (!dialog.open) dialog.showModal();
+  } else {
+    dialog.setAttribute("open", "");
+  }
+}
+
+function closeDialog(dialog) {
+  if (typeof dialog.close === "function") dialog.close();
+  else dialog.removeAttribute("open");
+}
+
+function openReport(frame, opener) {
+  state.reportTarget = { id: frame.id, author: frame.author && frame.author.pseudonym, opener };
+  const quote = frame.text.length > 200 ? `${[...frame.text].slice(0, 200).join("")}…` : frame.text;
+  replaceChildren(els.reportQuote,
+    h("span", { class: "message-author" }, (frame.author && frame.author.pseudonym) || ""), " : ",
+    h("span", { class: "report-quote-text" }, frame.cw ? `[${frame.cw}]` : quote));
+  els.reportQuote.setAttribute("lang", roomLang());
+  els.reportReason.value = "";
+  setText(els.reportError, "");
+  els.reportSubmit.disabled = false;
+  openDialog(els.reportDialog);
+  els.reportReason.focus();
+}
+
+function restoreFocus(opener) {
+  if (opener && document.contains(opener) && !opener.closest("[hidden]")) opener.focus();
+  else els.messages.focus();
+}
+
+els.reportDialog.addEventListener("close", () => {
+  const target = state.reportTarget;
+  state.reportTarget = null;
+  restoreFocus(target && target.opener);
+});
+
+els.reportCancel.addEventListener("click", () => closeDialog(els.reportDialog));
+
+els.reportForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const target = state.reportTarget;
+  if (!target) return;
+  els.reportSubmit.disabled = true;
+  setText(els.reportError, "");
+  let reply;
+  try {
+    reply = await socket.request({
+      type: "report", room: slug, message_id: target.id, reason: els.reportReason.value.trim(),
+    });
+  } catch {
+    setText(els.reportError, t("err.disconnected"));
+    els.reportSubmit.disabled = false;
+    return;
+  }
+  els.reportSubmit.disabled = false;
+  if (reply.type === "ack") {
+    closeDialog(els.reportDialog);
+    toast(t("report.thanks"));
+  } else {
+    setText(els.reportError, reply.code === "not_found" ? t("err.not_found") : errorText(reply));
+  }
+});
+
+let eraseOpener = null;
+els.eraseOpen.addEventListener("click", () => {
+  eraseOpener = els.eraseOpen;
+  setText(els.eraseError, "");
+  els.eraseConfirm.disabled = false;
+  openDialog(els.eraseDialog);
+  els.eraseCancel.focus();
+});
+
+els.eraseDialog.addEventListener("close", () => {
+  restoreFocus(eraseOpener);
+  eraseOpener = null;
+});
+
+els.eraseCancel.addEventListener("click", () => closeDialog(els.eraseDialog));
+
+els.eraseForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  els.eraseConfirm.disabled = true;
+  setText(els.eraseError, "");
+  let reply;
+  try {
+    reply = await socket.request({ type: "erase_mine" });
+  } catch {
+    setText(els.eraseError, t("err.disconnected"));
+    els.eraseConfirm.disabled = false;
+    return;
+  }
+  els.eraseConfirm.disabled = false;
+  if (reply.type === "ack") {
+    closeDialog(els.eraseDialog);
+    toast(t("erase.done"));
+  } else {
+    setText(els.eraseError, errorText(reply));
+  }
+});
+
+// -- language switch -------------------------------------------------------------------------------
+
+function relocalize() {
+  // New hello in the new language, so that what the server writes (errors, notices, the crisis
+  // card) follows the interface. Not while a message is on its way.
+  if (socket.state === "open" && !state.sending && !state.joining) {
+    quietUntil = Date.now() + 3000;
+    socket.restart();
+  }
+  if (state.info) {
+    renderRoomInfo();
+  }
+  renderPresence();
+  renderPseudonym();
+  renderStatus();
+  renderComposer();
+  renderCounter();
+  renderIgnored();
+  relocalizeMessages();
+  for (const p of els.notices.querySelectorAll("[data-i18n]")) setText(p, t(p.getAttribute("data-i18n")));
+}
+
+// -- start ---------------------------------------------------------------------------------------------
+
+function start() {
+  initLangSwitch($("lang-switch"));
+  onLangChange(relocalize);
+  renderIgnored();
+  renderStatus();
+  renderComposer();
+  renderCounter();
+  if (!slug) {
+    state.fatal = "unknown_room";
+    showNotice("join", t("err.unknown_room"), { home: true });
+    renderStatus();
+    renderComposer();
+    return;
+  }
+  socket.start();
+}
+
+start();
