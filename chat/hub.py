@@ -196,10 +196,15 @@ class Hub:
             if not await self._session_store.hold_pseudonym(spec.slug, session.id, name, normalise_name(name), now):
                 raise RequestError("pseudonym_taken", ref)
             return name
+        # Never the name the session has here or in another room: nothing may link its rooms,
+        # and a re-roll must change the name.
+        avoid = {normalise_name(held) for held in session.pseudonyms.values()}
         for attempt in range(_PSEUDONYM_TRIES):
             name = self.pseudonyms.generate(spec.lang)
             if attempt >= _PSEUDONYM_TRIES // 2:
                 name = f"{name} {attempt}"
+            if normalise_name(name) in avoid:
+                continue
             if await self._session_store.hold_pseudonym(spec.slug, session.id, name, normalise_name(name), now):
                 return name
         raise RequestError("pseudonym_taken", ref)
@@ -213,7 +218,9 @@ class Hub:
         sessions_here = self._sessions_in.get(spec.slug, Counter())
         if session.id not in sessions_here and len(sessions_here) >= spec.capacity:
             raise RequestError("room_full", frame.ref)
-        if frame.room not in conn.rooms and len(conn.rooms) >= self.config.max_rooms_per_session:
+        # Per session, not per connection: a second tab must not double the limit.
+        session_rooms = {room for other in session.connections for room in other.rooms}
+        if spec.slug not in session_rooms and len(session_rooms) >= self.config.max_rooms_per_session:
             raise RequestError("too_many_rooms", frame.ref)
         current = session.pseudonyms.get(spec.slug)
         if frame.pseudonym is not None and (current is None or frame.pseudonym.strip() != current):

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select, update
 
+from rooms.models import PeerSessionRow
 from tests.conftest import Peer
 
 pytestmark = pytest.mark.asyncio
@@ -167,3 +170,27 @@ async def test_a_second_hello_is_not_a_new_session(server):
     assert error["type"] == "error"
     joined = await peer.join("salon-test")
     assert joined["type"] == "joined"
+
+
+async def test_an_expired_token_is_refused_with_4001(server_factory):
+    """A token whose session went unused past session_idle_days gets bad_token and close 4001."""
+    server = await server_factory({"chat": {"session_idle_days": 1}})
+    first = await server.peer()
+    await first.ws.close()
+    async with server.services.engine.begin() as connection:
+        await connection.execute(
+            update(PeerSessionRow).values(last_seen_at=datetime.now(UTC) - timedelta(days=2))
+        )
+    peer = Peer(await server.connect())
+    await peer.send({"type": "hello", "token": first.token, "locale": "fr"})
+    assert (await peer.expect("error"))["code"] == "bad_token"
+    assert await peer.closed() == 4001
+
+
+async def test_only_a_hash_of_the_token_is_stored(server):
+    """The database never holds the token itself."""
+    peer = await server.peer()
+    async with server.services.engine.connect() as connection:
+        stored = (await connection.execute(select(PeerSessionRow.token_hash))).scalars().all()
+    assert len(stored) == 1
+    assert stored[0] != peer.token and peer.token not in stored[0]
