@@ -111,7 +111,7 @@ class Peer:
         await self.ws.send(frame if isinstance(frame, str) else json.dumps(frame))
 
     async def recv(self, timeout: float = 5.0) -> dict[str, Any]:
-        frame = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+        frame: dict[str, Any] = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
         self.seen.append(frame)
         return frame
 

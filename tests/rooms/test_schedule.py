@@ -46,7 +46,9 @@ def test_next_open_keeps_the_local_hour_across_daylight_saving():
     weekly = WeeklySchedule.parse(("sun 22:00-23:00",))
     opens = weekly.next_open(paris(2026, 10, 24, 12, 0))  # Saturday before the change
     assert opens == paris(2026, 10, 25, 22, 0)
-    assert opens is not None and opens.utcoffset() is not None and opens.utcoffset().total_seconds() == 3600
+    assert opens is not None
+    offset = opens.utcoffset()
+    assert offset is not None and offset.total_seconds() == 3600
 
 
 def test_day_lists_and_ranges():

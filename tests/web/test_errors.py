@@ -74,7 +74,7 @@ async def test_an_unknown_type_is_unknown_type(server):
     await still_open(peer)
 
 
-BAD_FIELDS = [
+BAD_FIELDS: list[dict[str, Any]] = [
     {"type": "join"},
     {"type": "join", "room": 5},
     {"type": "join", "room": "salon-test", "since": 12},
