@@ -102,8 +102,7 @@ class Hub:
         for conn in list(self._connections):
             conn.close_after_queue(CLOSE_GOING_AWAY)
         for conn in list(self._connections):
-            with contextlib.suppress(asyncio.TimeoutError):
-                await conn.finish()
+            await conn.finish()  # bounded by its own grace period
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -254,7 +253,11 @@ class Hub:
         })
         if not already:
             seen = max((m.seq for m in history.messages), default=since or 0)
-            for seq, text in self._pending[spec.slug].pop(conn, []):
+            pending = self._pending[spec.slug]
+            buffered = pending.pop(conn, [])
+            if not pending:
+                del self._pending[spec.slug]  # the listener's fast path checks for none pending
+            for seq, text in buffered:
                 if seq == 0 or seq > seen:
                     conn.offer(text)
             self._members.setdefault(spec.slug, set()).add(conn)
