@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +39,9 @@ log = logging.getLogger(__name__)
 CLOSE_FLOODING = 4008
 CLOSE_GOING_AWAY = 1012  # service restart: reconnect, elsewhere if need be
 _ROOM = "room:"
+#: Control traffic every process subscribes to: room settings, sanctions, account ends.
+CONTROL_CHANNEL = "ctl:hub"
+CLOSE_ACCOUNT_ENDED = 4001  # the token no longer opens anything: like a bad token
 _RESUME_MAX = 2000
 _PSEUDONYM_TRIES = 30
 
@@ -63,7 +67,9 @@ class Hub:
         self, config: HubConfig, broker: Any, messages: MessageStore, sessions: SessionStore,
         moderation: ModerationStore, pseudonyms: Pseudonyms,
         clock: Callable[[], float] = time.monotonic, now: Callable[[], datetime] = _utcnow,
+        rooms_loader: Callable[[], Awaitable[list[RoomSpec]]] | None = None,
     ) -> None:
+        self._rooms_loader = rooms_loader
         self.config = config
         self.broker = broker
         self.messages = messages
@@ -94,6 +100,7 @@ class Hub:
         self.rooms = {spec.slug: spec for spec in specs}
 
     async def start(self) -> None:
+        await self.broker.subscribe(CONTROL_CHANNEL)
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._listen()), loop.create_task(self._presence_loop())]
 
@@ -377,6 +384,46 @@ class Hub:
             if live.id == session_id:
                 live.sanctions.append(Sanction(kind, room, until))
 
+    # -- control: changes every process must apply -----------------------------------------
+
+    async def announce(self, op: str, **data: Any) -> None:
+        """Tell every process of the deployment (this one included) to apply a change."""
+        await self.broker.publish(CONTROL_CHANNEL, json.dumps({"op": op, **data}).encode())
+
+    async def _control(self, message: dict[str, Any]) -> None:
+        match message.get("op"):
+            case "rooms":
+                await self.reload_rooms()
+            case "end_account":
+                self._end_account(str(message.get("username")))
+            case other:
+                log.warning("unknown control message", extra={"op": other})
+
+    async def reload_rooms(self) -> None:
+        """Take the rooms from the database again and tell the members of changed ones."""
+        if self._rooms_loader is None:
+            return
+        before = self.rooms
+        self.set_rooms(await self._rooms_loader())
+        for slug, members in list(self._members.items()):
+            spec = self.rooms.get(slug)
+            if spec is None:
+                # Archived: its people are let out, and told why.
+                frame = encode({"type": "left", "room": slug, "ref": None, "reason": "archived"})
+                for conn in list(members):
+                    conn.offer(frame)
+                    await self._leave_room(conn, slug)
+            elif before.get(slug) != spec:
+                frame = encode({"type": "room_info", "room": slug, "room_info": self.room_info(spec)})
+                for conn in members:
+                    conn.offer(frame)
+
+    def _end_account(self, username: str) -> None:
+        for conn in list(self._connections):
+            session = conn.session
+            if isinstance(session, Session) and session.username == username:
+                conn.close_after_queue(CLOSE_ACCOUNT_ENDED)
+
     # -- background loops ---------------------------------------------------------------------
 
     async def _listen(self) -> None:
@@ -384,6 +431,8 @@ class Hub:
             try:
                 if channel.startswith(_ROOM):
                     self._deliver(channel[len(_ROOM):], payload)
+                elif channel == CONTROL_CHANNEL:
+                    await self._control(json.loads(payload))
             except Exception:
                 log.exception("broker message could not be delivered", extra={"channel": channel})
 

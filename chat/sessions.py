@@ -33,6 +33,16 @@ class Session:
     refusals: WindowCounter
     last_say: dict[str, float] = field(default_factory=dict)
     connections: set[Connection] = field(default_factory=set)
+    #: Staff only: the account's username, and the rooms it may moderate (None: every room).
+    username: str | None = None
+    moderates: frozenset[str] | None = frozenset()
+    #: Rooms this session is on duty for (protocol §8); empty for peers.
+    duty: set[str] = field(default_factory=set)
+
+    def may_moderate(self, room: str) -> bool:
+        if self.role not in ("helper", "admin"):
+            return False
+        return self.moderates is None or room in self.moderates
 
     def sanction(self, kind: str, room: str, now: datetime) -> Sanction | None:
         """The active mute or ban of this kind that applies in `room`, the longest first."""

@@ -41,7 +41,10 @@ class Services:
         rooms = RoomStore(sessionmaker)
         messages = MessageStore(sessionmaker)
         sessions = SessionStore(sessionmaker)
-        hub = Hub(config.chat, broker, messages, sessions, ModerationStore(sessionmaker), Pseudonyms())
+        hub = Hub(
+            config.chat, broker, messages, sessions, ModerationStore(sessionmaker), Pseudonyms(),
+            rooms_loader=rooms.active,
+        )
         await rooms.seed(config.rooms.seed, datetime.now(UTC))
         hub.set_rooms(await rooms.active())
         purger = Purger(
@@ -52,6 +55,14 @@ class Services:
         await hub.start()
         services.tasks.append(asyncio.get_running_loop().create_task(purger.run()))
         return services
+
+    async def rooms_changed(self) -> None:
+        """After any write to the rooms table: every process reloads and tells the rooms' members."""
+        await self.hub.announce("rooms")
+
+    async def end_account_sessions(self, username: str) -> None:
+        """A disabled account: its websockets close (4001) on every process, at once."""
+        await self.hub.announce("end_account", username=username)
 
     async def healthy(self) -> bool:
         try:
