@@ -12,7 +12,7 @@ _KEYS = (
     "hello_timeout_s", "history_size", "send_queue_size", "rate_burst", "rate_per_s",
     "flood_refusals", "flood_window_s", "protocol_errors", "protocol_error_window_s",
     "presence_interval_s", "session_idle_days", "max_rooms_per_session", "frames_per_s",
-    "frames_burst", "ref_max_length", "report_reason_max_length",
+    "frames_burst", "ref_max_length", "report_reason_max_length", "reorder_grace_s", "heartbeat_s",
 )
 
 
@@ -43,6 +43,12 @@ class HubConfig:
     frames_burst: int = 40
     ref_max_length: int = 64
     report_reason_max_length: int = 500
+    # A message heard ahead of a missing one waits this long for it before the missing one
+    # is read from the database (two processes publishing one room may cross on the way).
+    reorder_grace_s: float = 0.1
+    # How often a process refreshes its presence and duty entries in the shared state; they
+    # expire after 30 s (60 s for duty), so a killed process's people leave by themselves.
+    heartbeat_s: float = 10.0
 
     @classmethod
     def from_table(cls, t: Table) -> HubConfig:
@@ -71,4 +77,6 @@ class HubConfig:
             report_reason_max_length=t.integer(
                 "report_reason_max_length", d.report_reason_max_length, low=1, high=10_000
             ),
+            reorder_grace_s=t.number("reorder_grace_s", d.reorder_grace_s, low=0, high=5),
+            heartbeat_s=t.number("heartbeat_s", d.heartbeat_s, low=0.05, high=20),
         )

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import enum
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
 __all__ = ["CLOSE_TOO_SLOW", "Connection", "ConnectionState", "Transport"]
@@ -41,10 +42,13 @@ _CLOSE = object()
 
 
 class Connection:
-    __slots__ = ("__weakref__", "_close_code", "_queue", "_writer", "rooms", "session", "state", "transport")
+    __slots__ = (
+        "__weakref__", "_close_code", "_on_overflow", "_queue", "_writer", "rooms", "session", "state", "transport",
+    )
 
-    def __init__(self, transport: Transport, queue_size: int) -> None:
+    def __init__(self, transport: Transport, queue_size: int, on_overflow: Callable[[], None] | None = None) -> None:
         self.transport = transport
+        self._on_overflow = on_overflow
         self.session: object | None = None  # set by the hub after hello
         self.rooms: set[str] = set()
         self.state = ConnectionState.OPEN
@@ -60,6 +64,8 @@ class Connection:
             self._queue.put_nowait(text)
         except asyncio.QueueFull:
             log.warning("send queue overflow: closing a slow reader", extra={"close_code": CLOSE_TOO_SLOW})
+            if self._on_overflow is not None:
+                self._on_overflow()
             self._abort(CLOSE_TOO_SLOW)
             return False
         return True

@@ -48,7 +48,7 @@ async def _hello(hub: Hub, conn: Connection) -> Session | None:
         hub.send_error(conn, ChatError("bad_token", frame.ref), frame.locale)
         conn.close_after_queue(CLOSE_BAD_TOKEN)
         return None
-    hub.attach(conn, session)
+    await hub.attach(conn, session)
     hub.send(conn, {
         "type": "welcome", "token": session.token, "role": session.role, "locale": session.locale,
         "ref": frame.ref,

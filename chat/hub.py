@@ -1,10 +1,11 @@
-"""The hub: rooms of this process, what each frame does, and fan-out through the broker.
+"""The hub: what each frame does, in this process, for a deployment of one or many.
 
 Fan-out path (the hot one): a `say` is checked, stored (the database gives its id),
-encoded once, and published on the room's channel with a small envelope carrying its
-id. The broker listener strips the envelope once and offers the same string to every
-local member; `offer` never waits. One broker subscription per room per process,
-taken with the first local member and dropped after the last.
+encoded once, and published on the room's channel. `RoomStreams` hears it back in every
+process with members in the room, puts it in id order and offers the same string to each
+local member; `offer` never waits. Presence, duty and the `say` limits live in the shared
+state, so that every process sees the same figures. Changes that every process must apply
+(room settings, sanctions, kicks, ended accounts) go on the control channel.
 """
 
 from __future__ import annotations
@@ -14,17 +15,22 @@ import contextlib
 import json
 import logging
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from chat.broker import Broker
+from chat.broker_redis import RESUBSCRIBED
 from chat.config import HubConfig
 from chat.connection import Connection
 from chat.errors import ChatError, CloseError, RequestError
-from chat.messages import error_text
-from chat.protocol import EraseMine, Inbound, Join, Leave, Rename, Report, Say, encode, timestamp
+from chat.messages import error_text, notice_text
+from chat.metrics import HubMetrics
+from chat.presence import Presence
+from chat.protocol import Duty, EraseMine, Inbound, Join, Leave, Rename, Report, Say, encode, timestamp
 from chat.sessions import Session, SessionRegistry
+from chat.state import SharedState
+from chat.streams import ROOM_PREFIX, RoomStreams
 from moderation.store import ModerationStore, Sanction
 from rooms.config import RoomSpec
 from rooms.message_store import MessageStore
@@ -32,26 +38,22 @@ from rooms.pseudonyms import PseudonymError, Pseudonyms, normalise_name
 from rooms.records import StoredMessage, format_message_id, parse_message_id
 from rooms.session_store import SessionStore
 
-__all__ = ["CLOSE_FLOODING", "CLOSE_GOING_AWAY", "Hub"]
+__all__ = ["CLOSE_ACCOUNT_ENDED", "CLOSE_FLOODING", "CLOSE_GOING_AWAY", "CONTROL_CHANNEL", "Hub", "message_frame"]
 
 log = logging.getLogger(__name__)
 
 CLOSE_FLOODING = 4008
 CLOSE_GOING_AWAY = 1012  # service restart: reconnect, elsewhere if need be
-_ROOM = "room:"
+CLOSE_ACCOUNT_ENDED = 4001  # the token no longer opens anything: like a bad token
+CLOSE_BANNED_EVERYWHERE = 4003
 #: Control traffic every process subscribes to: room settings, sanctions, account ends.
 CONTROL_CHANNEL = "ctl:hub"
-CLOSE_ACCOUNT_ENDED = 4001  # the token no longer opens anything: like a bad token
 _RESUME_MAX = 2000
 _PSEUDONYM_TRIES = 30
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def _envelope(seq: int, text: str) -> bytes:
-    return f"{seq}\n{text}".encode()
 
 
 def message_frame(m: StoredMessage) -> dict[str, Any]:
@@ -62,37 +64,44 @@ def message_frame(m: StoredMessage) -> dict[str, Any]:
     }
 
 
+def _render(m: StoredMessage) -> str:
+    return encode(message_frame(m))
+
+
+def _until(moment: datetime | None) -> str | None:
+    return None if moment is None else timestamp(moment)
+
+
 class Hub:
     def __init__(
-        self, config: HubConfig, broker: Any, messages: MessageStore, sessions: SessionStore,
-        moderation: ModerationStore, pseudonyms: Pseudonyms,
+        self, config: HubConfig, broker: Broker, state: SharedState, messages: MessageStore,
+        sessions: SessionStore, moderation: ModerationStore, pseudonyms: Pseudonyms,
+        metrics: HubMetrics | None = None,
         clock: Callable[[], float] = time.monotonic, now: Callable[[], datetime] = _utcnow,
         rooms_loader: Callable[[], Awaitable[list[RoomSpec]]] | None = None,
+        rooms_last: Callable[[], Awaitable[dict[str, int]]] | None = None,
+        staff: Any = None,
     ) -> None:
-        self._rooms_loader = rooms_loader
         self.config = config
         self.broker = broker
+        self.state = state
         self.messages = messages
         self.moderation = moderation
         self.pseudonyms = pseudonyms
-        self.registry = SessionRegistry(config, sessions, moderation)
+        self.metrics = metrics or HubMetrics()
+        self.registry = SessionRegistry(config, sessions, moderation, staff=staff)
         self._session_store = sessions
         self.clock = clock
         self.now = now
+        self._rooms_loader = rooms_loader
+        self._rooms_last = rooms_last
         self.rooms: dict[str, RoomSpec] = {}
-        self._members: dict[str, set[Connection]] = {}
-        # Connections between "subscribed" and "joined sent": live frames wait here so the
-        # history and the live stream meet without a gap or a duplicate.
-        self._pending: dict[str, dict[Connection, list[tuple[int, str]]]] = {}
-        self._sessions_in: dict[str, Counter[str]] = {}
-        self._helpers_in: dict[str, Counter[str]] = {}
-        self._presence_sent: dict[str, tuple[int, int]] = {}
-        self._dirty: set[str] = set()
+        self.streams = RoomStreams(broker, messages, _render, self.metrics, config.reorder_grace_s)
+        self.presence_tracker = Presence(state)
         self._locks: dict[str, asyncio.Lock] = {}
         self._connections: set[Connection] = set()
         self._tasks: list[asyncio.Task[None]] = []
-        self.published = 0
-        self.delivered = 0
+        self._control_outbox: list[bytes] = []  # control messages the broker could not take yet
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -102,7 +111,10 @@ class Hub:
     async def start(self) -> None:
         await self.broker.subscribe(CONTROL_CHANNEL)
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._listen()), loop.create_task(self._presence_loop())]
+        self._tasks = [
+            loop.create_task(self._listen()), loop.create_task(self._presence_loop()),
+            loop.create_task(self._upkeep_loop()),
+        ]
 
     async def stop(self) -> None:
         """Tell every client to reconnect (1012), then stop the background loops."""
@@ -118,15 +130,21 @@ class Hub:
 
     # -- connections -----------------------------------------------------------------
 
-    def attach(self, conn: Connection, session: Session) -> None:
+    async def attach(self, conn: Connection, session: Session) -> None:
         conn.session = session
         session.connections.add(conn)
         self._connections.add(conn)
+        self.metrics.connections.inc()
+        if session.role in ("helper", "admin") and not session.duty:
+            # Duty belongs to the session: a reconnect (here or on another process) keeps it.
+            session.duty = {r for r in await self.state.duty_of(session.id) if session.may_moderate(r)}
 
     async def detach(self, conn: Connection) -> None:
         for room in list(conn.rooms):
             await self._leave_room(conn, room)
-        self._connections.discard(conn)
+        if conn in self._connections:
+            self._connections.discard(conn)
+            self.metrics.connections.dec()
         session = conn.session
         if isinstance(session, Session):
             session.connections.discard(conn)
@@ -160,6 +178,8 @@ class Hub:
             case EraseMine():
                 await self._erase(session)
                 self.send(conn, {"type": "ack", "ref": frame.ref, "status": "erased"})
+            case Duty():
+                await self._duty(conn, session, frame)
             case _:
                 raise RequestError("unknown_type", frame.ref)
 
@@ -171,9 +191,9 @@ class Hub:
             raise RequestError("unknown_room", ref)
         return spec
 
-    def room_info(self, spec: RoomSpec) -> dict[str, Any]:
+    def room_info(self, spec: RoomSpec, helpers: int | None = None) -> dict[str, Any]:
         now = self.now()
-        is_open = self.is_open(spec, now)
+        is_open = self.is_open(spec, now, helpers)
         next_open = None if is_open else spec.schedule.next_open(now)
         return {
             "title": spec.title, "description": spec.description, "charter": spec.charter,
@@ -183,14 +203,21 @@ class Hub:
             "theme": spec.theme,
         }
 
-    def is_open(self, spec: RoomSpec, now: datetime) -> bool:
+    def is_open(self, spec: RoomSpec, now: datetime, helpers: int | None = None) -> bool:
         # A pre-moderated room with nobody to approve would swallow messages: closed too.
-        if (spec.requires_helper or spec.moderation == "pre") and self.presence(spec.slug)[1] == 0:
-            return False
+        if spec.requires_helper or spec.moderation == "pre":
+            on_duty = self.presence(spec.slug)[1] if helpers is None else helpers
+            if on_duty == 0:
+                return False
         return spec.schedule.is_open(now)
 
     def presence(self, room: str) -> tuple[int, int]:
-        return len(self._sessions_in.get(room, ())), len(self._helpers_in.get(room, ()))
+        """The figures last read for a room with local members: (sessions, helpers on duty)."""
+        return self.presence_tracker.figures(room)
+
+    async def presence_all(self) -> dict[str, tuple[int, int]]:
+        """Fresh figures for every room, over every process."""
+        return await self.presence_tracker.read(self.rooms)
 
     async def _pseudonym_for(self, session: Session, spec: RoomSpec, wish: str | None, ref: str | None) -> str:
         now = self.now()
@@ -220,9 +247,10 @@ class Hub:
         now = self.now()
         ban = session.sanction("ban", spec.slug, now)
         if ban is not None:
-            raise RequestError("banned", frame.ref, until=None if ban.until is None else timestamp(ban.until))
-        sessions_here = self._sessions_in.get(spec.slug, Counter())
-        if session.id not in sessions_here and len(sessions_here) >= spec.capacity:
+            raise RequestError("banned", frame.ref, until=_until(ban.until))
+        figures = (await self.presence_tracker.read([spec.slug]))[spec.slug]
+        here = self.presence_tracker.here(spec.slug, session.id)
+        if not here and figures[0] >= spec.capacity:
             raise RequestError("room_full", frame.ref)
         # Per session, not per connection: a second tab must not double the limit.
         session_rooms = {room for other in session.connections for room in other.rooms}
@@ -235,71 +263,38 @@ class Hub:
             current = await self._pseudonym_for(session, spec, None, frame.ref)
         session.pseudonyms[spec.slug] = current
 
-        already = conn in self._members.get(spec.slug, ())
+        already = conn in self.streams.members(spec.slug)
         if not already:
-            await self._subscribe_if_first(spec.slug)
-            self._pending.setdefault(spec.slug, {})[conn] = []
+            await self.streams.open(spec.slug, conn)
         since = None if frame.since is None else parse_message_id(frame.since)
         try:
             history = await self.messages.history(spec.slug, since, spec.history_size, _RESUME_MAX)
         except BaseException:
             if not already:
-                self._pending.get(spec.slug, {}).pop(conn, None)
-                await self._unsubscribe_if_last(spec.slug)
+                await self.streams.abandon(spec.slug, conn)
             raise
         # A `since` that is not one of our ids at all is unknown: the latest, with a gap.
         gap = history.gap or (frame.since is not None and since is None)
-        count, helpers = self.presence(spec.slug)
-        if not already and session.id not in self._sessions_in.get(spec.slug, ()):
+        count, helpers = figures
+        if not here:
             count += 1
         self.send(conn, {
             "type": "joined", "room": spec.slug, "ref": frame.ref, "pseudonym": current,
-            "room_info": self.room_info(spec),
+            "room_info": self.room_info(spec, helpers),
             "history": [message_frame(m) for m in history.messages],
             "presence": {"count": count, "helpers": helpers}, "gap": gap,
         })
         if not already:
-            seen = max((m.seq for m in history.messages), default=since or 0)
-            pending = self._pending[spec.slug]
-            buffered = pending.pop(conn, [])
-            if not pending:
-                del self._pending[spec.slug]  # the listener's fast path checks for none pending
-            for seq, text in buffered:
-                if seq == 0 or seq > seen:
-                    conn.offer(text)
-            self._members.setdefault(spec.slug, set()).add(conn)
+            self.streams.admit(spec.slug, conn, max((m.seq for m in history.messages), default=since or 0))
             conn.rooms.add(spec.slug)
-            self._count_in(spec.slug, session, +1)
+            await self.presence_tracker.enter(spec.slug, session.id)
 
     async def _leave_room(self, conn: Connection, room: str) -> None:
-        members = self._members.get(room)
-        if members is None or conn not in members:
+        if not await self.streams.leave(room, conn):
             return
-        members.discard(conn)
-        if not members:
-            del self._members[room]
         conn.rooms.discard(room)
         if isinstance(conn.session, Session):
-            self._count_in(room, conn.session, -1)
-        await self._unsubscribe_if_last(room)
-
-    def _count_in(self, room: str, session: Session, delta: int) -> None:
-        # Sessions, not connections: two tabs of one person count once.
-        counter = self._sessions_in.setdefault(room, Counter())
-        counter[session.id] += delta
-        if counter[session.id] <= 0:
-            del counter[session.id]
-        self._dirty.add(room)
-
-    async def _subscribe_if_first(self, room: str) -> None:
-        if room not in self._members and room not in self._pending:
-            await self.broker.subscribe(_ROOM + room)
-
-    async def _unsubscribe_if_last(self, room: str) -> None:
-        if not self._members.get(room) and not self._pending.get(room):
-            self._members.pop(room, None)
-            self._pending.pop(room, None)
-            await self.broker.unsubscribe(_ROOM + room)
+            await self.presence_tracker.exit(room, conn.session.id)
 
     # -- speaking -------------------------------------------------------------------------------
 
@@ -318,31 +313,28 @@ class Hub:
             raise RequestError("room_closed", frame.ref)
         mute = session.sanction("mute", spec.slug, now)
         if mute is not None:
-            raise RequestError("muted", frame.ref, until=None if mute.until is None else timestamp(mute.until))
+            raise RequestError("muted", frame.ref, until=_until(mute.until))
         text = frame.text.strip()
         if not text:
             raise RequestError("empty", frame.ref)
         if len(text) > spec.max_length:
             raise RequestError("too_long", frame.ref, max_length=spec.max_length)
-        clock = self.clock()
-        if spec.slow_mode_s and session.role == "peer":
-            wait = session.last_say.get(spec.slug, -1e9) + spec.slow_mode_s - clock
-            if wait > 0:
-                raise RequestError("slow_mode", frame.ref, retry_after_s=round(wait, 1))
-        wait = session.say_bucket.take(clock)
-        if wait > 0:
-            if session.refusals.hit(clock):
+        slow = spec.slow_mode_s if session.role == "peer" else 0
+        c = self.config
+        refusal = await self.state.admit_say(session.id, spec.slug, slow, c.rate_burst, c.rate_per_s)
+        if refusal is not None:
+            if refusal.code == "rate_limited" and session.refusals.hit(self.clock()):
                 raise CloseError("flooding", CLOSE_FLOODING, ref=frame.ref)
-            raise RequestError("rate_limited", frame.ref, retry_after_s=round(wait, 1))
+            raise RequestError(refusal.code, frame.ref, retry_after_s=round(max(refusal.retry_after_s, 0.1), 1))
         cw = frame.cw.strip() if frame.cw else None
-        session.last_say[spec.slug] = clock
+        # In this process, one room's messages are stored and published one after the other,
+        # so they leave in id order; across processes the streams restore that order.
         async with self._lock(spec.slug):
             stored = await self.messages.append(
                 spec.slug, session.id, session.pseudonyms[spec.slug], session.role, text, cw or None, now,
             )
             self.send(conn, {"type": "ack", "ref": frame.ref, "id": stored.id, "status": "published"})
-            await self.broker.publish(_ROOM + spec.slug, _envelope(stored.seq, encode(message_frame(stored))))
-        self.published += 1
+            await self.streams.publish(spec.slug, stored.seq, _render(stored))
 
     async def _rename(self, conn: Connection, session: Session, frame: Rename) -> None:
         spec = self._room(frame.room, frame.ref)
@@ -373,22 +365,50 @@ class Hub:
     async def publish_hidden(self, room: str, seqs: list[int]) -> None:
         for seq in seqs:
             frame = {"type": "hidden", "room": room, "id": format_message_id(seq)}
-            await self.broker.publish(_ROOM + room, _envelope(0, encode(frame)))
+            await self.streams.publish_event(room, encode(frame))
 
-    # -- sanctions (applied by moderation) ---------------------------------------------------
+    # -- duty (protocol §8) ------------------------------------------------------------------
 
-    async def sanction(self, session_id: str, room: str | None, kind: str, until: datetime | None) -> None:
-        """Record a mute or ban and apply it to the session if it is live in this process."""
-        await self.moderation.add_sanction(session_id, room, kind, until, self.now())
-        for live in self.registry.live():
-            if live.id == session_id:
-                live.sanctions.append(Sanction(kind, room, until))
+    async def _duty(self, conn: Connection, session: Session, frame: Duty) -> None:
+        if session.role not in ("helper", "admin"):
+            raise RequestError("forbidden", frame.ref)
+        if frame.rooms is None:
+            rooms = [slug for slug in self.rooms if session.may_moderate(slug)]
+        else:
+            for slug in frame.rooms:
+                if slug not in self.rooms or not session.may_moderate(slug):
+                    raise RequestError("forbidden", frame.ref)
+            rooms = list(frame.rooms)
+        await self.state.set_duty(session.id, rooms, frame.on)
+        if frame.on:
+            session.duty.update(rooms)
+        else:
+            session.duty.difference_update(rooms)
+        await self.presence_tracker.read(rooms)  # a room that needs a helper opens now, not in a second
+        for other in session.connections:
+            self.send(other, {"type": "duty", "on": frame.on, "rooms": rooms,
+                              "ref": frame.ref if other is conn else None})
 
     # -- control: changes every process must apply -----------------------------------------
 
     async def announce(self, op: str, **data: Any) -> None:
         """Tell every process of the deployment (this one included) to apply a change."""
-        await self.broker.publish(CONTROL_CHANNEL, json.dumps({"op": op, **data}).encode())
+        payload = json.dumps({"op": op, **data}).encode()
+        try:
+            await self.broker.publish(CONTROL_CHANNEL, payload)
+        except (ConnectionError, OSError, TimeoutError):
+            # Apply here now; the others get it when the broker is back.
+            await self._control(json.loads(payload))
+            self._control_outbox.append(payload)
+
+    async def sanction(self, session_id: str, room: str | None, kind: str, until: datetime | None) -> None:
+        """Record a mute or ban; every process applies it to the session's live connections."""
+        await self.moderation.add_sanction(session_id, room, kind, until, self.now())
+        await self.announce("sanction", session=session_id, room=room, kind=kind, until=_until(until))
+
+    async def kick(self, session_id: str, room: str) -> None:
+        """Take a session out of a room on every process; it may come back."""
+        await self.announce("kick", session=session_id, room=room)
 
     async def _control(self, message: dict[str, Any]) -> None:
         match message.get("op"):
@@ -396,8 +416,38 @@ class Hub:
                 await self.reload_rooms()
             case "end_account":
                 self._end_account(str(message.get("username")))
+            case "sanction":
+                await self._apply_sanction(message)
+            case "kick":
+                await self._remove(str(message.get("session")), str(message.get("room")), "kicked", None)
             case other:
-                log.warning("unknown control message", extra={"op": other})
+                log.warning("unknown control message %r", other)
+
+    async def _apply_sanction(self, message: dict[str, Any]) -> None:
+        session_id, room, kind = str(message.get("session")), message.get("room"), str(message.get("kind"))
+        until_text = message.get("until")
+        until = None if until_text is None else datetime.fromisoformat(str(until_text).replace("Z", "+00:00"))
+        live = [s for s in self.registry.live() if s.id == session_id]
+        for session in live:
+            session.sanctions.append(Sanction(kind, None if room is None else str(room), until))
+        if kind == "ban" and room is None:
+            for session in live:
+                for conn in list(session.connections):
+                    conn.close_after_queue(CLOSE_BANNED_EVERYWHERE)
+        elif kind in ("ban", "mute") and room is not None:
+            code = "banned" if kind == "ban" else "muted"
+            await self._remove(session_id, str(room), code, until_text, leave=kind == "ban")
+
+    async def _remove(self, session_id: str, room: str, code: str, until: Any, leave: bool = True) -> None:
+        for session in [s for s in self.registry.live() if s.id == session_id]:
+            for conn in list(session.connections):
+                if room not in conn.rooms:
+                    continue
+                self.send(conn, {"type": "notice", "room": room, "level": "warning", "code": code,
+                                 "text": notice_text(code, session.locale), "until": until})
+                if leave:
+                    await self._leave_room(conn, room)
+                    self.send(conn, {"type": "left", "room": room, "ref": None, "reason": code})
 
     async def reload_rooms(self) -> None:
         """Take the rooms from the database again and tell the members of changed ones."""
@@ -405,14 +455,14 @@ class Hub:
             return
         before = self.rooms
         self.set_rooms(await self._rooms_loader())
-        for slug, members in list(self._members.items()):
+        for slug in list(self.streams.rooms()):
             spec = self.rooms.get(slug)
+            members = list(self.streams.members(slug))
             if spec is None:
                 # Archived: its people are let out, and told why.
-                frame = encode({"type": "left", "room": slug, "ref": None, "reason": "archived"})
-                for conn in list(members):
-                    conn.offer(frame)
+                for conn in members:
                     await self._leave_room(conn, slug)
+                    self.send(conn, {"type": "left", "room": slug, "ref": None, "reason": "archived"})
             elif before.get(slug) != spec:
                 frame = encode({"type": "room_info", "room": slug, "room_info": self.room_info(spec)})
                 for conn in members:
@@ -429,25 +479,24 @@ class Hub:
     async def _listen(self) -> None:
         async for channel, payload in self.broker.messages():
             try:
-                if channel.startswith(_ROOM):
-                    self._deliver(channel[len(_ROOM):], payload)
+                if channel.startswith(ROOM_PREFIX):
+                    self.streams.hear(channel[len(ROOM_PREFIX):], payload)
                 elif channel == CONTROL_CHANNEL:
                     await self._control(json.loads(payload))
+                elif channel == RESUBSCRIBED:
+                    await self._recover()
             except Exception:
-                log.exception("broker message could not be delivered", extra={"channel": channel})
+                log.exception("broker message could not be handled")
 
-    def _deliver(self, room: str, payload: bytes) -> None:
-        head, _, text = payload.decode().partition("\n")
-        pending = self._pending.get(room)
-        if pending:
-            seq = int(head)
-            for buffer in pending.values():
-                buffer.append((seq, text))
-        members = self._members.get(room)
-        if members:
-            for conn in members:
-                conn.offer(text)
-            self.delivered += len(members)
+    async def _recover(self) -> None:
+        """The broker is back: what was published meanwhile is read back from the database."""
+        self.metrics.broker_reconnects.inc()
+        outbox, self._control_outbox = self._control_outbox, []
+        for payload in outbox:
+            await self.broker.publish(CONTROL_CHANNEL, payload)
+        await self.streams.flush_outbox()
+        await self.reload_rooms()
+        await self.streams.catch_up()
 
     async def _presence_loop(self) -> None:
         while True:
@@ -455,13 +504,21 @@ class Hub:
             try:
                 await self.flush_presence()
             except Exception:
-                log.exception("presence could not be published")
+                log.exception("presence could not be read")
 
     async def flush_presence(self) -> None:
-        dirty, self._dirty = self._dirty, set()
-        for room in dirty:
-            figures = self.presence(room)
-            if self._presence_sent.get(room) != figures:
-                self._presence_sent[room] = figures
-                frame = {"type": "presence", "room": room, "count": figures[0], "helpers": figures[1]}
-                await self.broker.publish(_ROOM + room, _envelope(0, encode(frame)))
+        for room, (count, helpers) in (await self.presence_tracker.changes(self.streams.rooms())).items():
+            frame = encode({"type": "presence", "room": room, "count": count, "helpers": helpers})
+            for conn in self.streams.members(room):
+                conn.offer(frame)
+
+    async def _upkeep_loop(self) -> None:
+        """Every few seconds: keep this process's presence and duty alive, and catch up lagging rooms."""
+        while True:
+            await asyncio.sleep(self.config.heartbeat_s)
+            try:
+                await self.state.keep_alive({s.id for s in self.registry.live() if s.duty})
+                if self._rooms_last is not None:
+                    await self.streams.catch_up(await self._rooms_last())
+            except Exception:
+                log.exception("upkeep failed")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["error_text", "language_of"]
+__all__ = ["error_text", "language_of", "notice_text"]
 
 _ERRORS: dict[str, tuple[str, str]] = {
     "bad_json": ("Ce message n'est pas un objet JSON valide.", "This frame is not a valid JSON object."),
@@ -36,6 +36,7 @@ _ERRORS: dict[str, tuple[str, str]] = {
                   "This room is in slow mode: please wait a little before your next message."),
     "muted": ("Vous ne pouvez pas écrire dans ce salon pour le moment.",
               "You cannot write in this room for now."),
+    "forbidden": ("Cette action ne vous est pas permise.", "You are not allowed to do this."),
     "not_found": ("Introuvable.", "Not found."),
     "too_many_rooms": ("Vous êtes déjà dans trop de salons.", "You are already in too many rooms."),
     "flooding": ("Trop de messages en trop peu de temps : la connexion est fermée.",
@@ -55,4 +56,21 @@ def language_of(locale: str) -> str:
 
 def error_text(code: str, locale: str) -> str:
     french, english = _ERRORS.get(code, ("Erreur.", "Error."))
+    return english if language_of(locale) == "en" else french
+
+
+_NOTICES: dict[str, tuple[str, str]] = {
+    "warned": ("Un·e pair-aidant·e vous rappelle la charte du salon.",
+               "A peer helper reminds you of the room's charter."),
+    "muted": ("Vous ne pouvez pas écrire dans ce salon pour un moment.",
+              "You cannot write in this room for a while."),
+    "kicked": ("Un·e pair-aidant·e vous a fait sortir de ce salon. Vous pourrez y revenir.",
+               "A peer helper has taken you out of this room. You may come back."),
+    "banned": ("Vous ne pouvez plus entrer dans ce salon.", "You can no longer enter this room."),
+    "room_closing": ("Ce salon ferme.", "This room is closing."),
+}
+
+
+def notice_text(code: str, locale: str) -> str:
+    french, english = _NOTICES.get(code, ("Information de l'équipe.", "A note from the team."))
     return english if language_of(locale) == "en" else french

@@ -15,7 +15,7 @@ from typing import Any
 from chat.errors import FrameError
 
 __all__ = [
-    "EraseMine", "Hello", "Inbound", "Join", "Leave", "Rename", "Report", "Say",
+    "Duty", "EraseMine", "Hello", "Inbound", "Join", "Leave", "Rename", "Report", "Say",
     "decode_inbound", "encode", "normalise_locale", "timestamp",
 ]
 
@@ -75,7 +75,16 @@ class Rename:
     ref: str | None = None
 
 
-Inbound = Hello | Join | Leave | Say | Report | EraseMine | Rename
+@dataclass(frozen=True, slots=True)
+class Duty:
+    """Protocol §8: a helper goes on or off duty; `rooms` None means every room they may moderate."""
+
+    on: bool
+    rooms: tuple[str, ...] | None
+    ref: str | None = None
+
+
+Inbound = Hello | Join | Leave | Say | Report | EraseMine | Rename | Duty
 
 
 def normalise_locale(raw: str) -> str:
@@ -151,6 +160,19 @@ def decode_inbound(text: str, *, ref_max_length: int = 64) -> Inbound:
             return EraseMine(ref)
         case "rename":
             return Rename(f.string("room", max_length=100), f.optional_string("pseudonym", max_length=200), ref)
+        case "duty":
+            on = obj.get("on")
+            if not isinstance(on, bool):
+                raise FrameError("bad_field", ref, field="on", detail="must be true or false")
+            rooms = obj.get("rooms")
+            if rooms == "all":
+                return Duty(on, None, ref)
+            if (
+                not isinstance(rooms, list) or not rooms or len(rooms) > 200
+                or not all(isinstance(r, str) and 0 < len(r) <= 100 for r in rooms)
+            ):
+                raise FrameError("bad_field", ref, field="rooms", detail='must be "all" or a list of room slugs')
+            return Duty(on, tuple(dict.fromkeys(rooms)), ref)
         case _:
             raise FrameError("unknown_type", ref)
 

@@ -18,6 +18,9 @@ class TokenBucket:
         self._tokens = float(burst)
         self._at = now
 
+    def full(self, now: float) -> bool:
+        return self._tokens + (now - self._at) * self._rate >= self._burst
+
     def take(self, now: float) -> float:
         """Take one token: 0.0 when allowed, else the seconds until one is available."""
         self._tokens = min(self._burst, self._tokens + (now - self._at) * self._rate)

@@ -6,10 +6,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from chat.config import HubConfig
 from chat.connection import Connection
-from chat.ratelimit import TokenBucket, WindowCounter
+from chat.ratelimit import WindowCounter
 from moderation.store import ModerationStore, Sanction
 from rooms.session_store import SessionStore
 
@@ -29,9 +30,7 @@ class Session:
     locale: str
     pseudonyms: dict[str, str]
     sanctions: list[Sanction]
-    say_bucket: TokenBucket
     refusals: WindowCounter
-    last_say: dict[str, float] = field(default_factory=dict)
     connections: set[Connection] = field(default_factory=set)
     #: Staff only: the account's username, and the rooms it may moderate (None: every room).
     username: str | None = None
@@ -58,8 +57,11 @@ class Session:
 class SessionRegistry:
     """Opens sessions at `hello` and keeps one live object per session while it has connections."""
 
-    def __init__(self, config: HubConfig, store: SessionStore, moderation: ModerationStore) -> None:
+    def __init__(
+        self, config: HubConfig, store: SessionStore, moderation: ModerationStore, staff: Any = None,
+    ) -> None:
         self._config = config
+        self._staff = staff  # staff accounts' login sessions (helpers, admins); None: peers only
         self._store = store
         self._moderation = moderation
         self._live: dict[str, Session] = {}  # by token hash
@@ -69,7 +71,7 @@ class SessionRegistry:
         c = self._config
         return Session(
             id=session_id, token=token, role=role, locale=locale, pseudonyms=pseudonyms,
-            sanctions=sanctions, say_bucket=TokenBucket(c.rate_burst, c.rate_per_s, clock),
+            sanctions=sanctions,
             refusals=WindowCounter(c.flood_refusals, c.flood_window_s),
         )
 
@@ -85,8 +87,10 @@ class SessionRegistry:
         idle_before = now - timedelta(days=self._config.session_idle_days)
         resumed = await self._store.resume(digest, locale, now, idle_before)
         if resumed is None:
-            self._live.pop(digest, None)
-            return None
+            staff = None if self._staff is None else await self._open_staff(token, digest, locale, now, clock)
+            if staff is None:
+                self._live.pop(digest, None)
+            return staff
         record = resumed
         live = self._live.get(digest)
         if live is not None:
@@ -96,6 +100,22 @@ class SessionRegistry:
         session = self._new(record.id, token, record.role, locale, dict(record.pseudonyms), sanctions, clock)
         self._live[digest] = session
         return session
+
+    async def _open_staff(self, token: str, digest: str, locale: str, now: datetime, clock: float) -> Session | None:
+        """A helper's or admin's login token (POST /api/login): valid, or None (bad_token)."""
+        record = await self._staff.resume(digest, locale, now)
+        if record is None:
+            return None
+        live = self._live.get(digest)
+        if live is None:
+            sanctions = await self._moderation.active_sanctions(record.chat_session_id, now)
+            live = self._new(record.chat_session_id, token, record.role, locale, dict(record.pseudonyms),
+                             sanctions, clock)
+            self._live[digest] = live
+        live.locale = locale
+        live.username = record.username
+        live.moderates = record.rooms
+        return live
 
     def release(self, session: Session) -> None:
         """Forget the live object once its last connection has gone; the database keeps the rest."""

@@ -82,6 +82,15 @@ class MessageStore:
             )).all()
             return History([_record(r) for r in reversed(rows)], gap=since is not None)
 
+    async def last_seq(self, room: str) -> int:
+        """The room's counter: every id up to it is committed (or was rolled back for good)."""
+        async with self._sessions() as db:
+            return int(await db.scalar(select(RoomRow.last_seq).where(RoomRow.slug == room)) or 0)
+
+    async def last_seqs(self) -> dict[str, int]:
+        async with self._sessions() as db:
+            return {slug: int(seq) for slug, seq in (await db.execute(select(RoomRow.slug, RoomRow.last_seq))).all()}
+
     async def get(self, room: str, seq: int) -> StoredMessage | None:
         async with self._sessions() as db:
             row = await db.get(MessageRow, (room, seq))

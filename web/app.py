@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from web.api import healthz, list_rooms
+from web.api import healthz, list_rooms, metrics
 from web.config import AppConfig, load_config
 from web.logs import AccessLog
 from web.pages import STATIC, landing, room_page
@@ -61,6 +61,7 @@ def create_app(config: AppConfig | None = None) -> Starlette:
         Route("/r/{slug}", room_page),
         Route("/api/rooms", list_rooms),
         Route("/healthz", healthz),
+        Route("/metrics", metrics),
         WebSocketRoute("/ws", websocket_endpoint),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

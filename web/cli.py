@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import logging.config
+import os
 import sys
+import tempfile
+from pathlib import Path
 
 from rooms.configuration import ConfigError
 from web.config import AppConfig, load_config
@@ -18,11 +21,27 @@ from web.logs import logging_config
 __all__ = ["main"]
 
 
+def _prepare_multiprocess_metrics() -> None:
+    """Workers write their metrics to files in one folder, which `/metrics` adds up.
+
+    It must be set before the workers start (they inherit it) and emptied of a previous
+    run's files, or counters would carry on from dead processes.
+    """
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder is None:
+        folder = tempfile.mkdtemp(prefix="entraide-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink()
+
+
 def _serve(config: AppConfig, args: argparse.Namespace) -> int:
     import uvicorn
 
     workers = args.workers or config.server.workers
-    if workers > 1 and config.redis_url is None:
+    if workers > 1 and config.redis is None:
         print(
             "entraide: refusing --workers "
             f"{workers} without REDIS_URL: processes could not see each other's rooms. "
@@ -30,13 +49,14 @@ def _serve(config: AppConfig, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if workers > 1 or config.redis_url is not None:
+    if workers > 1 and config.database.url.startswith("sqlite"):
         print(
-            "entraide: the Redis broker arrives with the scale-out work; this build runs one "
-            "process on the in-memory broker. Unset REDIS_URL and use one worker.",
+            "entraide: several workers share one SQLite file; fine for a try-out, but use "
+            "PostgreSQL (DATABASE_URL=postgresql+asyncpg://...) for a real deployment.",
             file=sys.stderr,
         )
-        return 2
+    if workers > 1:
+        _prepare_multiprocess_metrics()
     upgrade(config.database.url)
     uvicorn.run(
         "web.app:create_app", factory=True,

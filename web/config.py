@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from chat.broker_redis import RedisSettings
 from chat.config import HubConfig
 from rooms.config import DatabaseConfig, RoomsConfig
 from rooms.configuration import ConfigError, Table
@@ -62,7 +63,7 @@ class AppConfig:
     database: DatabaseConfig
     chat: HubConfig
     rooms: RoomsConfig
-    redis_url: str | None
+    redis: RedisSettings | None
     secret_key: str
     source: Path | None
 
@@ -71,7 +72,7 @@ class AppConfig:
         cls, raw: Mapping[str, object], environ: Mapping[str, str], source: Path | None = None
     ) -> AppConfig:
         root = Table(raw, "")
-        root.reject_unknown(("server", "database", "chat", "rooms", "room"))
+        root.reject_unknown(("server", "database", "chat", "rooms", "room", "redis"))
         chat = HubConfig.from_table(root.table("chat"))
         database = root.table("database")
         database.reject_unknown(("url",))
@@ -87,11 +88,23 @@ class AppConfig:
             database=DatabaseConfig.from_url(db_url),
             chat=chat,
             rooms=RoomsConfig.from_table(root.table("rooms"), root.tables("room"), chat.history_size),
-            redis_url=redis_url,
+            redis=None if redis_url is None else _redis_settings(root.table("redis"), redis_url),
             # Without a configured key, one per start: fine for one process, and said in the docs.
             secret_key=secret or secrets.token_urlsafe(48),
             source=source,
         )
+
+
+def _redis_settings(t: Table, url: str) -> RedisSettings:
+    t.reject_unknown(("prefix", "max_connections", "backoff_cap_s"))
+    prefix = t.string("prefix", "entraide")
+    if not prefix or any(c in prefix for c in "{}: \t\n"):
+        raise ConfigError(f"{t.key('prefix')}: letters, digits, - and _ only")
+    return RedisSettings(
+        url=url, prefix=prefix,
+        max_connections=t.integer("max_connections", 32, low=2, high=10_000),
+        backoff_cap_s=t.number("backoff_cap_s", 30.0, low=0.5, high=300),
+    )
 
 
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> AppConfig:

@@ -9,9 +9,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from chat import broker_redis
 from chat.broker import Broker, MemoryBroker
 from chat.hub import Hub
+from chat.metrics import HubMetrics
 from chat.retention import Purger
+from chat.state import MemoryState, SharedState
 from moderation.store import ModerationStore
 from rooms.db import make_engine, make_sessionmaker
 from rooms.message_store import MessageStore
@@ -28,6 +31,7 @@ class Services:
     config: AppConfig
     engine: AsyncEngine
     broker: Broker
+    state: SharedState
     rooms: RoomStore
     hub: Hub
     purger: Purger
@@ -37,13 +41,18 @@ class Services:
     async def start(cls, config: AppConfig) -> Services:
         engine = make_engine(config.database)
         sessionmaker = make_sessionmaker(engine)
-        broker: Broker = MemoryBroker()
+        broker: Broker
+        state: SharedState
+        if config.redis is None:
+            broker, state = MemoryBroker(), MemoryState()
+        else:
+            broker, state = broker_redis.connect(config.redis)
         rooms = RoomStore(sessionmaker)
         messages = MessageStore(sessionmaker)
         sessions = SessionStore(sessionmaker)
         hub = Hub(
-            config.chat, broker, messages, sessions, ModerationStore(sessionmaker), Pseudonyms(),
-            rooms_loader=rooms.active,
+            config.chat, broker, state, messages, sessions, ModerationStore(sessionmaker), Pseudonyms(),
+            metrics=HubMetrics(), rooms_loader=rooms.active, rooms_last=messages.last_seqs,
         )
         await rooms.seed(config.rooms.seed, datetime.now(UTC))
         hub.set_rooms(await rooms.active())
@@ -51,7 +60,7 @@ class Services:
             messages, sessions, config.rooms.purge_interval_s, config.chat.session_idle_days,
             hub.now, lambda: [s.id for s in hub.registry.live()],
         )
-        services = cls(config, engine, broker, rooms, hub, purger)
+        services = cls(config, engine, broker, state, rooms, hub, purger)
         await hub.start()
         services.tasks.append(asyncio.get_running_loop().create_task(purger.run()))
         return services
@@ -79,5 +88,6 @@ class Services:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.hub.stop()
+        await self.state.aclose()
         await self.broker.aclose()
         await self.engine.dispose()

@@ -63,7 +63,9 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         await ws.close(code=1008)  # before accept: the server answers the upgrade with 403
         return
     await ws.accept()
-    conn = Connection(StarletteTransport(ws), services.config.chat.send_queue_size)
+    conn = Connection(
+        StarletteTransport(ws), services.config.chat.send_queue_size, on_overflow=services.hub.metrics.overflows.inc,
+    )
     try:
         await serve_connection(services.hub, conn)
     finally:

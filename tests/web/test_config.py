@@ -25,7 +25,7 @@ def test_the_shipped_config_is_valid_and_seeds_french_and_english_rooms():
 def test_environment_wins_for_urls():
     """DATABASE_URL and REDIS_URL come from the environment; postgres:// gets its driver."""
     config = AppConfig.from_mapping(base_config(), {"DATABASE_URL": "postgres://u@h/db", "REDIS_URL": "redis://h:6379/0"})
-    assert config.database.url == "postgresql+asyncpg://u@h/db" and config.redis_url == "redis://h:6379/0"
+    assert config.database.url == "postgresql+asyncpg://u@h/db" and config.redis is not None and config.redis.url == "redis://h:6379/0"
 
 
 @pytest.mark.parametrize(
