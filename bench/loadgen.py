@@ -522,7 +522,9 @@ def summarise(latencies: list[int]) -> dict[str, float]:
 
 
 class CpuMeter:
-    """CPU seconds of this process and of the server processes over an interval, as core shares."""
+    """Over an interval, as shares of one core: this process's CPU, the server processes' CPU,
+    and how busy each core was in all (softirq included: loopback TCP work that the kernel
+    does not always charge to the process that caused it)."""
 
     def __init__(self, server_pids: Sequence[int]) -> None:
         self.pids = list(server_pids)
@@ -538,17 +540,34 @@ class CpuMeter:
                 total += (int(fields[11]) + int(fields[12])) / self.tick
         return total
 
-    def _read(self) -> tuple[float, float, float]:
-        return time.monotonic(), time.process_time(), self._server_cpu()
+    @staticmethod
+    def _cores() -> dict[str, tuple[int, int]]:
+        """(busy, total) jiffies per core from /proc/stat."""
+        out: dict[str, tuple[int, int]] = {}
+        with contextlib.suppress(OSError), open("/proc/stat") as f:
+            for line in f:
+                if line.startswith("cpu") and line[3].isdigit():
+                    name, *values = line.split()
+                    ticks = [int(v) for v in values[:8]]
+                    idle = ticks[3] + ticks[4]
+                    out[name] = (sum(ticks) - idle, sum(ticks))
+        return out
+
+    def _read(self) -> tuple[float, float, float, dict[str, tuple[int, int]]]:
+        return time.monotonic(), time.process_time(), self._server_cpu(), self._cores()
 
     def restart(self) -> None:
         self._start = self._read()
 
     def shares(self) -> dict[str, float]:
-        wall, own, server = self._read()
-        w0, o0, s0 = self._start
+        wall, own, server, cores = self._read()
+        w0, o0, s0, c0 = self._start
         span = max(wall - w0, 1e-9)
-        return {"loadgen_cpu": round((own - o0) / span, 3), "server_cpu": round((server - s0) / span, 3)}
+        out = {"loadgen_cpu": round((own - o0) / span, 3), "server_cpu": round((server - s0) / span, 3)}
+        for name, (busy, total) in cores.items():
+            b0, t0 = c0.get(name, (0, 0))
+            out[f"{name}_busy"] = round((busy - b0) / max(total - t0, 1), 3)
+        return out
 
 
 def drain(engine: Engine, stats: Stats, step: int, expected: int, quiet_s: float, limit_s: float) -> None:
