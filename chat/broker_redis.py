@@ -28,7 +28,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
-from chat.state import Refusal
+from chat.state import MemoryState, Refusal
 
 __all__ = ["RESUBSCRIBED", "RedisBroker", "RedisSettings", "RedisState", "connect"]
 
@@ -206,8 +206,10 @@ class RedisBroker:
         if pubsub is not None:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()  # type: ignore[no-untyped-call]
-        await self._listen_pool.aclose()
+        await self._listen_pool.disconnect()
         await self._client.aclose()
+        # A client given its pool does not close it: the pool's connections are closed here.
+        await self._client.connection_pool.disconnect()
 
 
 # Presence: one sorted set per room, members "session|process", scores their expiry in
@@ -246,8 +248,16 @@ return {0, 0}
 """
 
 
+_UNAVAILABLE = (RedisError, OSError, ConnectionError, TimeoutError)
+
+
 class RedisState:
-    """Presence, duty and say limits in Redis, shared by every process."""
+    """Presence, duty and say limits in Redis, shared by every process.
+
+    While Redis is away the chat goes on, in this process's own terms: limits are kept
+    here, presence comes from this process's own people, and what this process holds is
+    written back by the next `keep_alive` once Redis answers again.
+    """
 
     def __init__(self, settings: RedisSettings, client: Redis) -> None:
         self._settings = settings
@@ -255,6 +265,8 @@ class RedisState:
         self._p = settings.prefix
         self._process = uuid.uuid4().hex[:12]
         self._here: dict[str, set[str]] = {}  # room -> sessions present through this process
+        self._local = MemoryState(settings.duty_grace_s)  # stands in while Redis is away
+        self._last_counts: dict[str, tuple[int, int]] = {}
         self._count = client.register_script(_COUNT)
         self._admit = client.register_script(_ADMIT)
 
@@ -272,9 +284,12 @@ class RedisState:
 
     async def present(self, room: str, session_id: str) -> None:
         self._here.setdefault(room, set()).add(session_id)
-        await self._client.zadd(
-            self._presence_key(room), {f"{session_id}|{self._process}": self._expiry(self._settings.presence_ttl_s)},
-        )
+        await self._local.present(room, session_id)
+        with contextlib.suppress(*_UNAVAILABLE):
+            await self._client.zadd(
+                self._presence_key(room),
+                {f"{session_id}|{self._process}": self._expiry(self._settings.presence_ttl_s)},
+            )
 
     async def absent(self, room: str, session_id: str) -> None:
         sessions = self._here.get(room)
@@ -282,63 +297,87 @@ class RedisState:
             sessions.discard(session_id)
             if not sessions:
                 del self._here[room]
-        await self._client.zrem(self._presence_key(room), f"{session_id}|{self._process}")
+        await self._local.absent(room, session_id)
+        with contextlib.suppress(*_UNAVAILABLE):
+            await self._client.zrem(self._presence_key(room), f"{session_id}|{self._process}")
 
     async def set_duty(self, session_id: str, rooms: Iterable[str], on: bool) -> None:
         rooms = list(rooms)
+        await self._local.set_duty(session_id, rooms, on)
         key = self._duty_of_key(session_id)
         grace_ms = int(self._settings.duty_grace_s * 1000)
-        async with self._client.pipeline(transaction=False) as pipe:
-            for room in rooms:
-                if on:
-                    pipe.zadd(self._duty_key(room), {session_id: self._expiry(self._settings.duty_grace_s)})
-                else:
-                    pipe.zrem(self._duty_key(room), session_id)
-            if rooms:
-                if on:
-                    pipe.sadd(key, *rooms)
-                else:
-                    pipe.srem(key, *rooms)
-            pipe.pexpire(key, grace_ms)
-            await pipe.execute()
+        with contextlib.suppress(*_UNAVAILABLE):  # the hub's keep_alive writes it back later
+            async with self._client.pipeline(transaction=False) as pipe:
+                for room in rooms:
+                    if on:
+                        pipe.zadd(self._duty_key(room), {session_id: self._expiry(self._settings.duty_grace_s)})
+                    else:
+                        pipe.zrem(self._duty_key(room), session_id)
+                if rooms:
+                    if on:
+                        pipe.sadd(key, *rooms)
+                    else:
+                        pipe.srem(key, *rooms)
+                pipe.pexpire(key, grace_ms)
+                await pipe.execute()
 
     async def duty_of(self, session_id: str) -> set[str]:
-        members = await self._client.smembers(self._duty_of_key(session_id))
+        try:
+            members = await self._client.smembers(self._duty_of_key(session_id))
+        except _UNAVAILABLE:
+            return await self._local.duty_of(session_id)
         return {m.decode() if isinstance(m, bytes) else str(m) for m in members}
 
     async def counts(self, rooms: Iterable[str]) -> dict[str, tuple[int, int]]:
         rooms = list(rooms)
         now = str(int(time.time() * 1000))
-        async with self._client.pipeline(transaction=False) as pipe:
-            for room in rooms:
-                await self._count(keys=[self._presence_key(room), self._duty_key(room)], args=[now], client=pipe)
-            results = await pipe.execute()
-        return {room: (int(r[0]), int(r[1])) for room, r in zip(rooms, results, strict=True)}
+        try:
+            async with self._client.pipeline(transaction=False) as pipe:
+                for room in rooms:
+                    await self._count(keys=[self._presence_key(room), self._duty_key(room)], args=[now], client=pipe)
+                results = await pipe.execute()
+        except _UNAVAILABLE:
+            # The last figures known, or this process's own people: better than nothing,
+            # and a room that needs a helper stays open while its helper is still here.
+            local = await self._local.counts(rooms)
+            return {room: max(self._last_counts.get(room, (0, 0)), local[room]) for room in rooms}
+        figures = {room: (int(r[0]), int(r[1])) for room, r in zip(rooms, results, strict=True)}
+        self._last_counts.update(figures)
+        return figures
 
     async def admit_say(
         self, session_id: str, room: str, slow_mode_s: float, burst: int, rate_per_s: float,
     ) -> Refusal | None:
-        code, wait_ms = await self._admit(
-            keys=[f"{self._p}:say:{{{session_id}}}", f"{self._p}:slow:{{{session_id}}}:{room}"],
-            args=[int(slow_mode_s * 1000), burst, rate_per_s],
-        )
+        try:
+            code, wait_ms = await self._admit(
+                keys=[f"{self._p}:say:{{{session_id}}}", f"{self._p}:slow:{{{session_id}}}:{room}"],
+                args=[int(slow_mode_s * 1000), burst, rate_per_s],
+            )
+        except _UNAVAILABLE:
+            return await self._local.admit_say(session_id, room, slow_mode_s, burst, rate_per_s)
         if code == 0:
             return None
         return Refusal("slow_mode" if code == 1 else "rate_limited", int(wait_ms) / 1000)
 
-    async def keep_alive(self, duty_sessions: Iterable[str]) -> None:
+    async def keep_alive(self, duty: dict[str, set[str]]) -> None:
+        await self._local.keep_alive(duty)
+        try:
+            await self._refresh(duty)
+        except _UNAVAILABLE:
+            log.warning("redis unavailable: presence and duty kept in this process until it is back")
+
+    async def _refresh(self, duty: dict[str, set[str]]) -> None:
         presence_until = self._expiry(self._settings.presence_ttl_s)
         duty_until = self._expiry(self._settings.duty_grace_s)
         grace_ms = int(self._settings.duty_grace_s * 1000)
-        duty_sessions = list(duty_sessions)
-        rooms_of = {s: await self.duty_of(s) for s in duty_sessions}
         async with self._client.pipeline(transaction=False) as pipe:
             for room, sessions in self._here.items():
                 if sessions:
                     pipe.zadd(self._presence_key(room), {f"{s}|{self._process}": presence_until for s in sessions})
-            for session_id, rooms in rooms_of.items():
+            for session_id, rooms in duty.items():
                 for room in rooms:
                     pipe.zadd(self._duty_key(room), {session_id: duty_until})
+                pipe.sadd(self._duty_of_key(session_id), *rooms)
                 pipe.pexpire(self._duty_of_key(session_id), grace_ms)
             await pipe.execute()
 
