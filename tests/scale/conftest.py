@@ -93,7 +93,7 @@ async def redis_url() -> AsyncIterator[str]:
     client = aioredis.Redis.from_url(REDIS_URL)
     try:
         await client.ping()
-    except Exception as exc:  # noqa: BLE001 - any failure means the same thing here
+    except Exception as exc:
         pytest.fail(f"Redis is not reachable at {REDIS_URL}: {exc} (make test starts it)")
     finally:
         await client.aclose()
@@ -126,7 +126,7 @@ class Cluster:
         }
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         with log.open("wb") as out:
-            popen = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            popen = subprocess.Popen(
                 [sys.executable, "-m", "web.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
             )
@@ -182,7 +182,7 @@ class OwnRedis:
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.fail("redis-server is not installed (make test installs it)")
-        self.popen = subprocess.Popen(  # noqa: S603 - a fixed binary and arguments
+        self.popen = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", str(self.folder)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

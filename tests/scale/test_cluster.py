@@ -27,7 +27,7 @@ async def all_messages(peer: Peer, count: int, timeout: float = 10.0) -> list[di
     """Every message frame this peer has received so far, waiting until there are `count`."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while (got := [f for f in peer.seen if f.get("type") == "message"]) and len(got) < count or not got:
+    while ((got := [f for f in peer.seen if f.get("type") == "message"]) and len(got) < count) or not got:
         if loop.time() > deadline:
             break
         try:
@@ -44,9 +44,8 @@ async def presence_reaches(peer: Peer, count: int, timeout: float = 10.0) -> dic
 async def session_id(cluster: Cluster, token: str) -> str:
     server = cluster.servers[0]
     async with server.services.engine.connect() as db:
-        row = await db.execute(
-            text("SELECT id FROM peer_sessions WHERE token_hash = :h"), {"h": hashlib.sha256(token.encode()).hexdigest()},
-        )
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        row = await db.execute(text("SELECT id FROM peer_sessions WHERE token_hash = :h"), {"h": digest})
         return str(row.scalar_one())
 
 
@@ -197,7 +196,7 @@ async def test_a_room_settings_change_reaches_members_on_another_process(cluster
 
 async def test_a_reader_that_stops_reading_is_cut_off_while_the_room_flows(cluster: Cluster) -> None:
     """A member that reads nothing is closed with 4009; members on another process keep receiving."""
-    big = {"server": {"ws_max_size": 1 << 20}, "chat": {"send_queue_size": 4, "rate_burst": 1000,
+    big: dict[str, Any] = {"server": {"ws_max_size": 1 << 20}, "chat": {"send_queue_size": 4, "rate_burst": 1000,
                                                           "rate_per_s": 1000.0, "frames_burst": 1000}}
     rooms = [test_room(ROOM, max_length=10_000)]
     slow_side, other_side = await cluster.spawn(room=rooms, **big), await cluster.spawn(room=rooms, **big)
