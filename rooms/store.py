@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rooms.config import RoomSpec
+from rooms.db import Base
 from rooms.models import RoomRow
 from rooms.schedule import WeeklySchedule
 
-__all__ = ["RoomStore"]
+__all__ = ["RoomStore", "StoredRoom"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRoom:
+    """A room as the admin console sees it: its settings, and where they stand."""
+
+    spec: RoomSpec
+    archived: bool
+    source: str  # "config" (follows config.toml) or "admin" (edited in the console)
+    updated_at: datetime
 
 
 def _spec_fields(spec: RoomSpec) -> dict[str, object]:
@@ -35,6 +49,11 @@ def _spec_of(row: RoomRow) -> RoomSpec:
         schedule=WeeklySchedule.parse(tuple(json.loads(row.schedule)), row.timezone),
         requires_helper=row.requires_helper, history_size=row.history_size,
     )
+
+
+def _stored(row: RoomRow) -> StoredRoom:
+    updated = row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=UTC)
+    return StoredRoom(_spec_of(row), row.archived, row.source, updated)
 
 
 class RoomStore:
@@ -64,6 +83,59 @@ class RoomStore:
                 select(RoomRow).where(RoomRow.archived.is_(False)).order_by(RoomRow.position, RoomRow.slug)
             )
             return [_spec_of(row) for row in rows]
+
+    # -- administration: each write may carry more rows (its audit entry) into its transaction --
+
+    async def all(self) -> list[StoredRoom]:
+        """Every room, archived ones included, in landing-page order."""
+        async with self._sessions() as db:
+            rows = await db.scalars(select(RoomRow).order_by(RoomRow.archived, RoomRow.position, RoomRow.slug))
+            return [_stored(row) for row in rows]
+
+    async def get(self, slug: str) -> StoredRoom | None:
+        async with self._sessions() as db:
+            row = await db.get(RoomRow, slug)
+            return None if row is None else _stored(row)
+
+    async def create(self, spec: RoomSpec, now: datetime, also: Sequence[Base] = ()) -> bool:
+        """A room made in the console; False when the slug is taken (by an archived room too)."""
+        try:
+            async with self._sessions.begin() as db:
+                last = await db.scalar(select(func.max(RoomRow.position)))
+                db.add(RoomRow(
+                    slug=spec.slug, source="admin", archived=False, last_seq=0, position=(last or 0) + 1,
+                    purged_through=0, created_at=now, updated_at=now, **_spec_fields(spec),
+                ))
+                await db.flush()
+                db.add_all(also)
+        except IntegrityError:
+            return False
+        return True
+
+    async def update(self, spec: RoomSpec, now: datetime, also: Sequence[Base] = ()) -> bool:
+        """New settings for a live room; it no longer follows config.toml. False when there is none."""
+        async with self._sessions.begin() as db:
+            row = await db.get(RoomRow, spec.slug)
+            if row is None or row.archived:
+                return False
+            for key, value in _spec_fields(spec).items():
+                setattr(row, key, value)
+            row.source = "admin"
+            row.updated_at = now
+            db.add_all(also)
+        return True
+
+    async def set_archived(self, slug: str, archived: bool, now: datetime, also: Sequence[Base] = ()) -> bool:
+        """Archive (or bring back) a room; False when there is no such room or nothing changes."""
+        async with self._sessions.begin() as db:
+            row = await db.get(RoomRow, slug)
+            if row is None or row.archived == archived:
+                return False
+            row.archived = archived
+            row.source = "admin"  # config.toml must not bring it back at the next start
+            row.updated_at = now
+            db.add_all(also)
+        return True
 
     async def ping(self) -> None:
         """Raise unless the database answers."""

@@ -10,11 +10,13 @@ import os
 import secrets
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from chat.broker_redis import RedisSettings
 from chat.config import HubConfig
+from moderation.accounts import AccountsConfig
+from moderation.helplines import HelplinesConfig
 from rooms.config import DatabaseConfig, RoomsConfig
 from rooms.configuration import ConfigError, Table
 
@@ -66,13 +68,15 @@ class AppConfig:
     redis: RedisSettings | None
     secret_key: str
     source: Path | None
+    accounts: AccountsConfig = field(default_factory=AccountsConfig)
+    helplines: HelplinesConfig = field(default_factory=lambda: HelplinesConfig(()))
 
     @classmethod
     def from_mapping(
         cls, raw: Mapping[str, object], environ: Mapping[str, str], source: Path | None = None
     ) -> AppConfig:
         root = Table(raw, "")
-        root.reject_unknown(("server", "database", "chat", "rooms", "room", "redis"))
+        root.reject_unknown(("server", "database", "chat", "rooms", "room", "redis", "accounts", "helplines"))
         chat = HubConfig.from_table(root.table("chat"))
         database = root.table("database")
         database.reject_unknown(("url",))

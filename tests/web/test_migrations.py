@@ -9,13 +9,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import moderation.models
+import moderation.staff_models
 import rooms.models
 from rooms.config import DatabaseConfig
 from rooms.db import Base, make_engine
 from web.database import upgrade
 
 pytestmark = pytest.mark.asyncio
-_ = (rooms.models, moderation.models)
+_ = (rooms.models, moderation.models, moderation.staff_models)
 
 
 async def test_migrations_build_the_schema_the_models_describe(database_url):
