@@ -96,6 +96,8 @@ class AppConfig:
             # Without a configured key, one per start: fine for one process, and said in the docs.
             secret_key=secret or secrets.token_urlsafe(48),
             source=source,
+            accounts=AccountsConfig.from_table(root.table("accounts")),
+            helplines=HelplinesConfig.from_raw(raw.get("helplines")),
         )
 
 
