@@ -2,6 +2,7 @@
 
     entraide serve [--host H] [--port P] [--workers N]
     entraide db upgrade
+    entraide user add|disable|list|setup-link   (web/accounts_cli.py)
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from rooms.configuration import ConfigError
+from web.accounts_cli import add_user_commands, print_setup_link, run_user
 from web.config import AppConfig, load_config
 from web.database import upgrade
 from web.logs import logging_config
@@ -58,6 +60,7 @@ def _serve(config: AppConfig, args: argparse.Namespace) -> int:
     if workers > 1:
         _prepare_multiprocess_metrics()
     upgrade(config.database.url)
+    print_setup_link(config, args.host or config.server.host, args.port or config.server.port)
     uvicorn.run(
         "web.app:create_app", factory=True,
         host=args.host or config.server.host, port=args.port if args.port is not None else config.server.port,
@@ -79,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--workers", type=int)
     db = commands.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade"])
+    add_user_commands(commands)
     args = parser.parse_args(argv)
     logging.config.dictConfig(logging_config())
     try:
@@ -88,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "serve":
         return _serve(config, args)
+    if args.command == "user":
+        return run_user(config, args)
     upgrade(config.database.url)
     print("entraide: database schema is up to date", file=sys.stderr)
     return 0

@@ -22,6 +22,7 @@ from rooms.pseudonyms import Pseudonyms
 from rooms.session_store import SessionStore
 from rooms.store import RoomStore
 from web.config import AppConfig
+from web.staff import StaffServices
 
 __all__ = ["Services"]
 
@@ -36,6 +37,7 @@ class Services:
     hub: Hub
     purger: Purger
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    staff: StaffServices | None = None  # helpers and admins: accounts, console, audit, helplines
 
     @classmethod
     async def start(cls, config: AppConfig) -> Services:
@@ -50,9 +52,11 @@ class Services:
         rooms = RoomStore(sessionmaker)
         messages = MessageStore(sessionmaker)
         sessions = SessionStore(sessionmaker)
+        staff = StaffServices.build(config.accounts, config.helplines, sessionmaker, rooms, config.chat.history_size)
         hub = Hub(
             config.chat, broker, state, messages, sessions, ModerationStore(sessionmaker), Pseudonyms(),
             metrics=HubMetrics(), rooms_loader=rooms.active, rooms_last=messages.last_seqs,
+            staff=staff.accounts,
         )
         await rooms.seed(config.rooms.seed, datetime.now(UTC))
         hub.set_rooms(await rooms.active())
@@ -61,8 +65,11 @@ class Services:
             hub.now, lambda: [s.id for s in hub.registry.live()],
         )
         services = cls(config, engine, broker, state, rooms, hub, purger)
+        services.staff = staff
+        staff.attach(hub.registry)
         await hub.start()
         services.tasks.append(asyncio.get_running_loop().create_task(purger.run()))
+        services.tasks.append(asyncio.get_running_loop().create_task(staff.watch()))
         return services
 
     async def rooms_changed(self) -> None:

@@ -99,6 +99,7 @@ const STRINGS = {
     "composer.locked.muted": "Vous ne pouvez pas écrire dans ce salon pour le moment.",
     "composer.locked.mutedUntil": "Vous ne pouvez pas écrire dans ce salon jusqu'à {until}.",
     "composer.locked.left": "Vous n'êtes plus dans ce salon.",
+    "room.archived": "Ce salon a été archivé par l'équipe : il n'accueille plus de messages. Les autres salons restent ouverts.",
     "composer.held": "Merci. Votre message apparaîtra après relecture par un·e pair-aidant·e (quelques minutes).",
     "composer.unsent": "La connexion a été coupée pendant l'envoi. Votre message est toujours là : vous pouvez le renvoyer.",
     "composer.retryIn": "Vous pourrez renvoyer dans {s} s.",
@@ -278,6 +279,7 @@ const STRINGS = {
     "composer.locked.muted": "You cannot write in this room for now.",
     "composer.locked.mutedUntil": "You cannot write in this room until {until}.",
     "composer.locked.left": "You are no longer in this room.",
+    "room.archived": "The team has archived this room: it no longer takes messages. The other rooms are still open.",
     "composer.held": "Thank you. Your message will appear once a peer helper has read it (a few minutes).",
     "composer.unsent": "The connection dropped while sending. Your message is still here: you can send it again.",
     "composer.retryIn": "You can send again in {s} s.",
@@ -398,6 +400,11 @@ export function setLang(next) {
 
 export function onLangChange(listener) {
   listeners.add(listener);
+}
+
+/** Pages with texts of their own (the staff pages) add them before initLangSwitch. */
+export function addStrings(more) {
+  for (const code of LANGS) Object.assign(STRINGS[code], (more && more[code]) || {});
 }
 
 /** Translate `key` with {params}; a plural entry is chosen on params.n. */

@@ -455,10 +455,25 @@ function handleFrame(frame) {
       break;
     case "left":
       state.joined = false;
-      if (!state.left) state.left = "left";
-      showNotice("left", t("composer.locked.left"), { rejoin: state.left !== "banned" });
+      if (frame.reason === "archived") {
+        // The room was archived by an admin: there is nothing to go back to.
+        state.left = "archived";
+        showNotice("left", t("room.archived"), { home: true });
+      } else {
+        if (!state.left) state.left = "left";
+        showNotice("left", t("composer.locked.left"), { rejoin: state.left !== "banned" });
+      }
       renderStatus();
       renderComposer();
+      break;
+    case "room_info":
+      // An admin changed the room (title, description, charter, hours, limits): live.
+      if (frame.room_info && typeof frame.room_info === "object") {
+        state.info = { ...(state.info || {}), ...frame.room_info };
+        renderRoomInfo();
+        scheduleRoomRefresh();
+        renderComposer();
+      }
       break;
     case "pointer":
       showPointer(frame);
