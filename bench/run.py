@@ -123,11 +123,16 @@ purge_interval_s = 60.0
 # -- processes ---------------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free ports (the sockets are held together so that none repeats)."""
+    socks = [socket.socket() for _ in range(count)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 def descendants(pid: int) -> list[int]:
@@ -222,7 +227,7 @@ def start_server(target: str, workdir: Path, args: argparse.Namespace, label: st
     """Start the target's server process(es) pinned to core 0, and wait until they answer."""
     flush_redis()
     count = 2 if target == "redis2" else 1
-    server = Server(target, [free_port() for _ in range(count)])
+    server = Server(target, free_ports(count))
     env = dict(os.environ)
     env.pop("REDIS_URL", None)
     if target in ("memory", "redis", "redis2"):
@@ -268,7 +273,39 @@ def loadgen_args(scenario: str, quick: bool) -> list[str]:
     return ["--connections", "500"] if quick else ["--connections", "5000"]
 
 
+def cores_busy(seconds: float) -> float:
+    """How many cores' worth of CPU the whole machine used over `seconds`."""
+
+    def read() -> list[tuple[int, int]]:
+        out = []
+        with open("/proc/stat") as f:
+            for line in f:
+                if line.startswith("cpu") and line[3].isdigit():
+                    ticks = [int(v) for v in line.split()[1:9]]
+                    out.append((sum(ticks) - ticks[3] - ticks[4], sum(ticks)))
+        return out
+
+    before = read()
+    time.sleep(seconds)
+    after = read()
+    return sum((b1 - b0) / max(t1 - t0, 1) for (b0, t0), (b1, t1) in zip(before, after, strict=True))
+
+
+def wait_quiet(limit_s: float, threshold: float = 0.15) -> dict[str, Any]:
+    """Wait (up to limit_s) until the machine is idle: other work on the two cores would be measured too."""
+    started = time.monotonic()
+    busy = cores_busy(2.0)
+    while busy >= threshold and time.monotonic() - started < limit_s:
+        busy = cores_busy(2.0)
+    return {"busy_before": round(busy, 3), "waited_s": round(time.monotonic() - started, 1),
+            "quiet": busy < threshold}
+
+
 def measure(target: str, scenario: str, args: argparse.Namespace) -> dict[str, Any]:
+    quiet = wait_quiet(args.quiet_wait)
+    if not quiet["quiet"]:
+        print(f"run: the machine is still busy ({quiet['busy_before']} cores) after {args.quiet_wait}s: "
+              "measuring anyway; see foreign_cpu", file=sys.stderr, flush=True)
     workdir = Path(tempfile.mkdtemp(prefix=f"entraide-bench-{target}-{scenario}-"))
     server = start_server(target, workdir, args, f"{target}-{scenario}")
     try:
@@ -278,13 +315,21 @@ def measure(target: str, scenario: str, args: argparse.Namespace) -> dict[str, A
         for pid in server.pids:
             cmd += ["--server-pid", str(pid)]
         cmd += loadgen_args(scenario, args.quick)
+        if args.rates:
+            cmd += ["--rates", args.rates]
         memory: dict[str, int] = {"rss_start_kib": rss_kib(server.pids)}
         result: dict[str, Any] | None = None
+        spies: list[subprocess.Popen[bytes]] = []
         with subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT, text=True) as lg:
             assert lg.stdout is not None and lg.stdin is not None
             for line in lg.stdout:
                 event = json.loads(line)
                 kind = event.pop("event")
+                if kind == "measuring" and args.pyspy:
+                    spies = [start_pyspy(pid, Path(args.pyspy) / f"{target}-{scenario}-{i}.txt")
+                             for i, pid in enumerate(server.pids)]
+                elif kind == "result":
+                    stop_pyspy(spies)
                 if kind in ("baseline", "held"):
                     time.sleep(1.0)
                     memory[f"rss_{kind}_kib"] = rss_kib(server.pids)
@@ -296,6 +341,7 @@ def measure(target: str, scenario: str, args: argparse.Namespace) -> dict[str, A
             raise RuntimeError(f"loadgen gave no result (exit {lg.returncode})\n{server.log_tail()}")
         memory["rss_end_kib"] = rss_kib(server.pids)
         result["memory"] = memory
+        result["machine_before"] = quiet
         if scenario == "idle" and "rss_held_kib" in memory:
             opened = max(result["connections_open"], 1)
             result["kib_per_connection"] = round((memory["rss_held_kib"] - memory["rss_baseline_kib"]) / opened, 1)
@@ -304,6 +350,26 @@ def measure(target: str, scenario: str, args: argparse.Namespace) -> dict[str, A
         return result
     finally:
         server.stop()
+
+
+def start_pyspy(pid: int, out: Path) -> subprocess.Popen[bytes]:
+    """Sample a server with py-spy (collapsed stacks) until `stop_pyspy`; PYSPY names the binary."""
+    return subprocess.Popen(
+        [os.environ.get("PYSPY", "py-spy"), "record", "--pid", str(pid), "--rate", "200", "--format", "raw",
+         "--output", str(out), "--nonblocking"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+
+
+def stop_pyspy(spies: list[subprocess.Popen[bytes]]) -> None:
+    for spy in spies:
+        with contextlib.suppress(ProcessLookupError):
+            spy.send_signal(signal.SIGINT)
+    for spy in spies:
+        try:
+            spy.wait(30)
+        except subprocess.TimeoutExpired:
+            spy.kill()
 
 
 # -- report --------------------------------------------------------------------------------------------------
@@ -373,14 +439,15 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
         )
     lines += ["", "Fan-out steps (one room; deliveries/s measured from the first send to the last delivery):", "",
               "| target | msg/s | subscribers | deliveries/s | p50 ms | p99 ms | max ms | loss | server CPU "
-              "| loadgen CPU | pass |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+              "| loadgen CPU | other CPU | pass |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for target, by in results.items():
         for s in by.get("fanout", {}).get("steps", []):
             lines.append(
                 f"| {target} | {s['rate']} | {s['subscribers']} | {fmt(s['deliveries_per_s'])} | {fmt(s['p50_ms'])} "
                 f"| {fmt(s['p99_ms'])} | {fmt(s['max_ms'])} | {fmt(s['loss'])} | {s['server_cpu']:.2f} "
-                f"| {s['loadgen_cpu']:.2f} | {'yes' if s['passed'] else 'no'} |"
+                f"| {s['loadgen_cpu']:.2f} | {s.get('foreign_cpu', float('nan')):.2f} "
+                f"| {'yes' if s['passed'] else 'no'} |"
             )
     return "\n".join(lines)
 
@@ -425,6 +492,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="200 subscribers, 3 s steps, 20 rooms, 500 idle")
     parser.add_argument("--entraide-rev", help="run Entraide from `git archive REV` instead of the working tree")
     parser.add_argument("--profile", help="run each server under cProfile, writing DIR/<target>-<scenario>-N.prof")
+    parser.add_argument("--quiet-wait", type=float, default=300.0,
+                        help="before each measurement, wait up to this long for the machine to be idle")
+    parser.add_argument("--pyspy", metavar="DIR", help="sample the servers with py-spy during the fan-out steps")
+    parser.add_argument("--rates", help="fan-out steps in msg/s, e.g. 20,50 (default 5,10,20,50,100,200,300,500)")
     parser.add_argument("--out", help="results file (default bench/results/<timestamp>.json)")
     parser.add_argument("--write-config", metavar="PATH", help="write the benchmark configuration and exit")
     args = parser.parse_args(argv)
@@ -433,8 +504,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # inherited by the servers and the loadgen
-    if args.profile:
-        Path(args.profile).mkdir(parents=True, exist_ok=True)
+    for folder in (args.profile, args.pyspy):
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
     args.entraide_src = snapshot(args.entraide_rev) if args.entraide_rev else ROOT
     targets = [t for t in args.targets.split(",") if t]
     scenarios = [s for s in args.scenarios.split(",") if s]
