@@ -1,0 +1,371 @@
+"""Crisis detection: a message and its language in, a `CrisisResult` out. Pure, no I/O.
+
+This module only *detects*; what to do about a result (the pointer card, alerting the helpers on
+duty) belongs to escalation, so that policy can change without touching the matcher.
+
+How a message is read, in order:
+
+1. It is normalised (`moderation.normalise`): case, accents, SMS spellings, leetspeak, letters
+   spelled apart, elongations, punctuation and emoji noise.
+2. One Aho-Corasick automaton per language finds, in a single pass, every phrase of three kinds:
+   crisis **patterns**, **exclusions** (idioms such as "mourir de rire" or "to die for") and context
+   **markers** (a relation such as "ma sœur", a film or the news, a recovery told in the past,
+   "ce soir", laughter). Phrases are matched on whole words only.
+3. Of overlapping pattern matches only the longest are kept ("je veux mourir", not also "veux
+   mourir"). A match is then dropped when an exclusion overlaps it; when the word just before it
+   says it is someone else's or negated ("tu as envie de mourir ?", "pas envie de mourir"); when
+   one of the marker kinds its pattern lists under ``unless`` is present (a recovery story cancels
+   a past-tense pattern, unless the message also says it is happening again); and, for concern
+   for someone else, when no relation is named or the subject is a character in a film or book.
+4. Severity is the highest of what is left, raised to "high" when the message gives a time
+   ("ce soir", "tonight") and lowered one step by laughter, except for a plan or a farewell.
+
+The phrases live in ``moderation/data/crisis_patterns.toml``; `load_shipped` reads them and
+`CrisisDetector.with_overrides` merges the admins' additions and disabled ids.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from itertools import pairwise
+from typing import Any, Final
+
+import ahocorasick
+
+from moderation.normalise import LANGS, Normaliser, normaliser_for, squeeze_doubles
+
+__all__ = [
+    "CATEGORIES",
+    "SEVERITIES",
+    "CrisisDetector",
+    "CrisisResult",
+    "Explanation",
+    "Lexicon",
+    "Pattern",
+    "Shipped",
+    "expand_phrase",
+    "load_shipped",
+    "parse_shipped",
+]
+
+CATEGORIES: Final = ("ideation", "plan", "self_harm", "farewell", "concern_other")
+SEVERITIES: Final = ("none", "low", "medium", "high")
+_RANK: Final = {name: rank for rank, name in enumerate(SEVERITIES)}
+_NEVER_SOFTENED: Final = frozenset({"plan", "farewell"})
+_PATTERN, _EXCLUSION, _MARKER = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """One crisis phrase. ``phrase`` is ordinary spelling with ``{a|b|}`` alternatives (an empty one
+    makes the group optional), a trailing ``*`` to match a word's beginning ("suicid*") and a
+    trailing ``$`` to match only at the end of the message. ``unless`` names marker kinds whose
+    presence cancels this pattern."""
+
+    id: str
+    locale: str
+    phrase: str
+    category: str
+    severity: str
+    enabled: bool = True
+    unless: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.locale not in LANGS:
+            raise ValueError(f"pattern {self.id}: unknown locale {self.locale!r}")
+        if self.category not in CATEGORIES:
+            raise ValueError(f"pattern {self.id}: unknown category {self.category!r}")
+        if self.severity not in SEVERITIES[1:]:
+            raise ValueError(f"pattern {self.id}: unknown severity {self.severity!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """What is not a pattern, for one locale: idioms that cancel an overlapping match, context
+    markers by kind, words that make the match after them not the writer's own or negated
+    (``not_mine``), first-person words that make a concern-for-others match the writer's, and
+    words that negate the match before them (``not_after``, French "je me scarifie plus")."""
+
+    exclusions: tuple[str, ...] = ()
+    markers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    not_mine: frozenset[str] = frozenset()
+    first_person: frozenset[str] = frozenset()
+    not_after: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Shipped:
+    """The patterns and lexicons of the data file."""
+
+    patterns: tuple[Pattern, ...]
+    lexicons: Mapping[str, Lexicon]
+
+
+@dataclass(frozen=True, slots=True)
+class CrisisResult:
+    """What the detector found. ``matches`` are the ids of the patterns that held, for explaining."""
+
+    flagged: bool
+    severity: str
+    categories: tuple[str, ...]
+    matches: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "flagged": self.flagged, "severity": self.severity,
+            "categories": list(self.categories), "matches": list(self.matches),
+        }
+
+
+NOT_FLAGGED: Final = CrisisResult(flagged=False, severity="none", categories=(), matches=())
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """A pattern that held and the span of the raw message it covers (end exclusive)."""
+
+    pattern_id: str
+    start: int
+    end: int
+
+
+def expand_phrase(phrase: str) -> list[str]:
+    """Every spelling a phrase with ``{a|b|}`` groups stands for; groups may nest."""
+    open_at = phrase.find("{")
+    if open_at < 0:
+        return [phrase]
+    depth, cuts, close_at = 0, [open_at], -1
+    for i in range(open_at, len(phrase)):
+        char = phrase[i]
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                close_at = i
+                break
+        elif char == "|" and depth == 1:
+            cuts.append(i)
+    if close_at < 0:
+        raise ValueError(f"unbalanced braces in phrase {phrase!r}")
+    cuts.append(close_at)
+    head, tail = phrase[:open_at], phrase[close_at + 1:]
+    alternatives = [phrase[a + 1:b] for a, b in pairwise(cuts)]
+    return [spelling for alt in alternatives for spelling in expand_phrase(head + alt + tail)]
+
+
+# A pattern match in the normalised text: (index of the space before its first word, index of
+# the last character of its last word, index of the pattern). A tuple: made per match, kept cheap.
+_Hit = tuple[int, int, int]
+
+
+class _Locale:
+    """The compiled automaton of one locale and what the scan needs beside it."""
+
+    def __init__(self, lang: str, patterns: Sequence[Pattern], lexicon: Lexicon) -> None:
+        self.normalise: Normaliser = normaliser_for(lang)
+        self.patterns = list(patterns)
+        self.not_mine = frozenset(self.normalise(word) for word in lexicon.not_mine)
+        self.first_person = frozenset(self.normalise(word) for word in lexicon.first_person)
+        self.not_after = frozenset(self.normalise(word) for word in lexicon.not_after)
+        entries: dict[str, list[tuple[int, Any, bool]]] = {}
+        for index, pattern in enumerate(self.patterns):
+            self._add(entries, pattern.phrase, _PATTERN, index)
+        for phrase in lexicon.exclusions:
+            self._add(entries, phrase, _EXCLUSION, None)
+        for kind, phrases in lexicon.markers.items():
+            for phrase in phrases:
+                self._add(entries, phrase, _MARKER, kind)
+        self.automaton: Any = ahocorasick.Automaton()
+        for key, values in entries.items():
+            # Alternatives often normalise to the same words; one entry each is enough.
+            self.automaton.add_word(key, (len(key), tuple(dict.fromkeys(values))))
+        self.empty = not entries
+        if not self.empty:
+            self.automaton.make_automaton()
+
+    def _add(self, entries: dict[str, list[tuple[int, Any, bool]]], phrase: str, kind: int, payload: Any) -> None:
+        for spelling in expand_phrase(phrase):
+            at_end = spelling.endswith("$")
+            spelling = spelling.rstrip("$")
+            prefix = spelling.endswith("*")
+            words = self.normalise(spelling.rstrip("*"))
+            if not words:
+                continue
+            for variant in {words, squeeze_doubles(words)}:
+                key = f" {variant}" if prefix else f" {variant} "
+                entries.setdefault(key, []).append((kind, payload, at_end))
+
+    def scan(self, text: str) -> tuple[str, list[_Hit], list[tuple[int, int]], set[str]]:
+        norm = f" {self.normalise(text)} "
+        hits: list[_Hit] = []
+        exclusions: list[tuple[int, int]] = []
+        markers: set[str] = set()
+        if self.empty:
+            return norm, hits, exclusions, markers
+        last = len(norm) - 1
+        for end, (length, values) in self.automaton.iter(norm):
+            start = end - length + 1
+            inner_end = end - 1 if norm[end] == " " else end
+            for kind, payload, at_end in values:
+                if at_end and end != last:
+                    continue
+                if kind == _PATTERN:
+                    hits.append((start, inner_end, payload))
+                elif kind == _EXCLUSION:
+                    exclusions.append((start + 1, inner_end))
+                else:
+                    markers.add(payload)
+        return norm, hits, exclusions, markers
+
+    def kept(self, norm: str, hits: list[_Hit], exclusions: list[tuple[int, int]], markers: set[str]) -> list[_Hit]:
+        # Only the longest of nested matches: "je veux mourir" stands, "veux mourir" inside it goes,
+        # so a guard word before the long one is not bypassed by the short one.
+        hits.sort(key=lambda h: (h[0], -h[1]))
+        kept: list[_Hit] = []
+        reach, reach_start = -1, -1
+        for hit in hits:
+            start, end, index = hit
+            if end <= reach and not (start == reach_start and end == reach):
+                continue
+            if end > reach:
+                reach, reach_start = end, start
+            pattern = self.patterns[index]
+            if any(x_start <= end and start + 1 <= x_end for x_start, x_end in exclusions):
+                continue
+            cut = norm.rfind(" ", 0, start)
+            before = norm[cut + 1:start]
+            if pattern.category == "concern_other":
+                if before in self.first_person or "relation" not in markers or "media" in markers:
+                    continue
+            elif norm[start + 1:norm.find(" ", start + 1)] not in self.first_person and (
+                before in self.not_mine or f"{norm[norm.rfind(' ', 0, cut) + 1:cut]} {before}" in self.not_mine
+            ):
+                # "tu as envie de mourir ?", "pas envie de mourir", "i used to want to die"; a match
+                # that starts with "je" or "i" says whose it is by itself.
+                continue
+            after = norm[end + 2:end + 40].split(" ", 2)
+            if after[0] in self.not_after and (len(after) < 2 or after[1] != "que"):
+                continue
+            cancelling = {kind for kind in pattern.unless if kind in markers}
+            if "now" in markers:
+                # "il y a deux ans j'ai fait une TS… et ce soir ça recommence" is not a recovery story.
+                cancelling.discard("past_context")
+            if cancelling:
+                continue
+            kept.append(hit)
+        return kept
+
+
+class CrisisDetector:
+    """Built once from the full pattern set (compiling takes a moment); `detect` is then cheap."""
+
+    def __init__(self, patterns: Sequence[Pattern], lexicons: Mapping[str, Lexicon] | None = None) -> None:
+        if lexicons is None:
+            lexicons = load_shipped().lexicons
+        self._locales = {
+            lang: _Locale(lang, [p for p in patterns if p.locale == lang and p.enabled], lexicons.get(lang, Lexicon()))
+            for lang in LANGS
+        }
+
+    @classmethod
+    def shipped(cls) -> CrisisDetector:
+        """The detector with the shipped patterns only."""
+        return cls.with_overrides()
+
+    @classmethod
+    def with_overrides(
+        cls, added: Sequence[Pattern] = (), disabled: Iterable[str] = (), shipped: Shipped | None = None,
+    ) -> CrisisDetector:
+        """The shipped patterns plus the admins' changes: an added pattern with a shipped id replaces
+        it, and any id in ``disabled`` (shipped or added) is left out."""
+        base = shipped if shipped is not None else load_shipped()
+        by_id = {p.id: p for p in base.patterns}
+        by_id.update((p.id, p) for p in added)
+        off = set(disabled)
+        return cls([p for p in by_id.values() if p.id not in off], base.lexicons)
+
+    def _locales_for(self, lang: str) -> Iterator[_Locale]:
+        # "fr-CA" reads as "fr"; a language we have no patterns for is scanned in all of them.
+        base = lang.replace("_", "-").split("-", 1)[0].lower()
+        if base in self._locales:
+            yield self._locales[base]
+        else:
+            yield from self._locales.values()
+
+    def detect(self, text: str, lang: str) -> CrisisResult:
+        """What the message shows of a suicidal or self-harm crisis."""
+        severity = 0
+        categories: set[str] = set()
+        matches: list[str] = []
+        all_markers: set[str] = set()
+        for locale in self._locales_for(lang):
+            norm, hits, exclusions, markers = locale.scan(text)
+            if not hits:
+                continue
+            for _, _, index in locale.kept(norm, hits, exclusions, markers):
+                pattern = locale.patterns[index]
+                severity = max(severity, _RANK[pattern.severity])
+                categories.add(pattern.category)
+                if pattern.id not in matches:
+                    matches.append(pattern.id)
+            all_markers |= markers
+        if not matches:
+            return NOT_FLAGGED
+        if "imminent" in all_markers:
+            severity = _RANK["high"]
+        elif "laughter" in all_markers and not categories & _NEVER_SOFTENED:
+            severity = max(_RANK["low"], severity - 1)
+        return CrisisResult(
+            flagged=True, severity=SEVERITIES[severity],
+            categories=tuple(c for c in CATEGORIES if c in categories), matches=tuple(matches),
+        )
+
+    def explain(self, text: str, lang: str) -> tuple[Explanation, ...]:
+        """The patterns that held and where they are in the raw text, for a helper's screen."""
+        out: list[Explanation] = []
+        for locale in self._locales_for(lang):
+            norm, hits, exclusions, markers = locale.scan(text)
+            tokens = locale.normalise.tokens(text)
+            for start, end, index in locale.kept(norm, hits, exclusions, markers):
+                first = norm.count(" ", 0, start + 1) - 1
+                last = norm.count(" ", 0, end + 1) - 1
+                if 0 <= first <= last < len(tokens):
+                    out.append(Explanation(locale.patterns[index].id, tokens[first].start, tokens[last].end))
+        return tuple(out)
+
+
+def parse_shipped(data: Mapping[str, Any]) -> Shipped:
+    """Patterns and lexicons from the parsed data file (see crisis_patterns.toml for its shape)."""
+    patterns: list[Pattern] = []
+    lexicons: dict[str, Lexicon] = {}
+    for lang in LANGS:
+        section = data.get(lang, {})
+        for raw in section.get("patterns", []):
+            patterns.append(Pattern(
+                id=raw["id"], locale=lang, phrase=raw["phrase"], category=raw["category"],
+                severity=raw["severity"], enabled=raw.get("enabled", True), unless=tuple(raw.get("unless", ())),
+            ))
+        guards = section.get("guards", {})
+        lexicons[lang] = Lexicon(
+            exclusions=tuple(section.get("exclusions", ())),
+            markers={kind: tuple(phrases) for kind, phrases in section.get("markers", {}).items()},
+            not_mine=frozenset(guards.get("not_mine", ())),
+            first_person=frozenset(guards.get("first_person", ())),
+            not_after=frozenset(guards.get("not_after", ())),
+        )
+    ids = [p.id for p in patterns]
+    if len(ids) != len(set(ids)):
+        raise ValueError("crisis patterns: duplicate ids")
+    return Shipped(tuple(patterns), lexicons)
+
+
+@cache
+def load_shipped() -> Shipped:
+    """Read the shipped data file (the only I/O of crisis detection; done once per process)."""
+    text = resources.files("moderation").joinpath("data", "crisis_patterns.toml").read_text(encoding="utf-8")
+    return parse_shipped(tomllib.loads(text))

@@ -1,0 +1,212 @@
+"""The crisis detector: one behaviour per test."""
+
+from __future__ import annotations
+
+import pytest
+
+from moderation.crisis import (
+    CATEGORIES,
+    CrisisDetector,
+    Lexicon,
+    Pattern,
+    expand_phrase,
+    load_shipped,
+)
+
+
+@pytest.fixture(scope="module")
+def detector() -> CrisisDetector:
+    return CrisisDetector.shipped()
+
+
+def flagged(detector: CrisisDetector, text: str, lang: str) -> bool:
+    return detector.detect(text, lang).flagged
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("je suis mort de rire", "fr"), ("je meurs de faim", "fr"), ("on a tué le temps", "fr"),
+    ("je veux mourir de honte", "fr"), ("this exam is killing me", "en"), ("i could kill for a coffee", "en"),
+    ("i'm dying to see it", "en"), ("dead tired", "en"), ("that dress is to die for", "en"),
+])
+def test_idioms_are_not_flagged(detector, text, lang):
+    assert not flagged(detector, text, lang)
+
+
+def test_an_idiom_does_not_hide_a_real_wish_in_the_same_message(detector):
+    assert flagged(detector, "je veux mourir de honte. non sérieux je veux mourir", "fr")
+
+
+@pytest.mark.parametrize("text", ["jveux mourir", "chui suicidaire", "g envie den finir", "jpp jveux mourir"])
+def test_sms_spellings_are_flagged(detector, text):
+    assert flagged(detector, text, "fr")
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("je veux m o u r i r", "fr"), ("je veux m.o.u.r.i.r", "fr"), ("i want to d-i-e", "en"), ("k.m.s", "en"),
+])
+def test_spaced_or_dotted_letters_are_flagged(detector, text, lang):
+    assert flagged(detector, text, lang)
+
+
+def test_missing_accents_elongations_and_leetspeak_are_flagged(detector):
+    assert flagged(detector, "JE VEUX MOURIIIIR", "fr")
+    assert flagged(detector, "j'ai envie de disparaitre", "fr")
+    assert flagged(detector, "i w4nt t0 d1e", "en")
+
+
+def test_matching_is_on_whole_words(detector):
+    assert not flagged(detector, "le juge va statuer demain", "fr")
+    assert not flagged(detector, "je vais me tuerie", "fr")
+    assert flagged(detector, "je vais me tuer", "fr")
+
+
+def test_someone_else_asking_is_not_the_writers_wish(detector):
+    assert not flagged(detector, "est-ce que tu as envie de mourir ?", "fr")
+    assert not flagged(detector, "are you thinking about killing yourself?", "en")
+
+
+def test_negation_is_not_a_wish(detector):
+    assert not flagged(detector, "je veux pas mourir", "fr")
+    assert not flagged(detector, "j'ai pas envie de mourir", "fr")
+    assert not flagged(detector, "i don't want to die", "en")
+    assert not flagged(detector, "ça fait un an que je me scarifie plus", "fr")
+
+
+def test_a_film_or_the_news_about_someone_else_is_not_flagged(detector):
+    assert not flagged(detector, "dans le film le personnage veut se suicider", "fr")
+    assert not flagged(detector, "in the movie he tries to kill himself", "en")
+
+
+def test_a_recovery_story_told_in_the_past_is_not_flagged(detector):
+    assert not flagged(detector, "il y a trois ans je voulais mourir, aujourd'hui je vais mieux", "fr")
+    assert not flagged(detector, "five years ago i tried to kill myself, now i'm doing well", "en")
+
+
+def test_a_past_mention_with_present_distress_is_flagged(detector):
+    assert flagged(detector, "il y a deux ans j'ai voulu mourir et ce soir ça recommence", "fr")
+    assert flagged(detector, "years ago i tried to kill myself and it's coming back tonight", "en")
+
+
+def test_abstract_talk_about_prevention_is_not_flagged(detector):
+    assert not flagged(detector, "le 3114 est le numéro national de prévention du suicide", "fr")
+    assert not flagged(detector, "suicide is preventable, talk about it", "en")
+
+
+@pytest.mark.parametrize(("text", "lang", "category"), [
+    ("je veux mourir", "fr", "ideation"),
+    ("j'ai acheté une corde", "fr", "plan"),
+    ("je me scarifie", "fr", "self_harm"),
+    ("adieu à tous", "fr", "farewell"),
+    ("mon frère parle de se suicider", "fr", "concern_other"),
+    ("i have suicidal thoughts", "en", "ideation"),
+    ("i'm going to jump off the bridge", "en", "plan"),
+    ("i cut myself again", "en", "self_harm"),
+    ("this is my last message", "en", "farewell"),
+    ("my friend wants to kill herself", "en", "concern_other"),
+])
+def test_each_category_is_reported(detector, text, lang, category):
+    result = detector.detect(text, lang)
+    assert result.flagged and category in result.categories
+    assert set(result.categories) <= set(CATEGORIES)
+
+
+def test_concern_needs_a_named_relation(detector):
+    assert not flagged(detector, "quelqu'un veut se suicider dans ce livre", "fr")
+    assert detector.detect("ma sœur veut se suicider", "fr").categories == ("concern_other",)
+
+
+@pytest.mark.parametrize(("text", "lang", "severity"), [
+    ("je veux mourir", "fr", "high"),
+    ("j'ai avalé toute la plaquette", "fr", "high"),
+    ("adieu tout le monde", "fr", "high"),
+    ("j'aimerais ne pas me réveiller", "fr", "medium"),
+    ("i wish i wasn't here", "en", "medium"),
+    ("my sister is suicidal", "en", "medium"),
+    ("je me scarifie", "fr", "medium"),
+])
+def test_severities(detector, text, lang, severity):
+    assert detector.detect(text, lang).severity == severity
+
+
+def test_a_time_makes_it_high(detector):
+    assert detector.detect("j'aimerais ne pas me réveiller", "fr").severity == "medium"
+    assert detector.detect("ce soir j'aimerais ne pas me réveiller", "fr").severity == "high"
+
+
+def test_laughter_lowers_severity_but_keeps_the_flag(detector):
+    result = detector.detect("je veux mourir mdr", "fr")
+    assert result.flagged and result.severity == "medium"
+
+
+def test_not_flagged_is_none(detector):
+    result = detector.detect("bonjour tout le monde", "fr")
+    assert result.to_json() == {"flagged": False, "severity": "none", "categories": [], "matches": []}
+
+
+def test_matches_name_the_patterns_that_held(detector):
+    assert detector.detect("je veux mourir", "fr").matches == ("fr.ideation.vouloir_mourir",)
+
+
+def test_a_regional_language_tag_reads_as_its_language(detector):
+    assert flagged(detector, "je veux mourir", "fr-CA")
+    assert flagged(detector, "i want to die", "en_GB")
+
+
+def test_an_unknown_language_is_scanned_in_all(detector):
+    assert flagged(detector, "i want to die", "de")
+
+
+def test_explain_points_at_the_raw_text(detector):
+    text = "Franchement, j’ai ENVIE de m o u r i r."
+    (explanation,) = detector.explain(text, "fr")
+    assert text[explanation.start:explanation.end] == "j’ai ENVIE de m o u r i r"
+
+
+def test_an_added_pattern_flags():
+    added = Pattern(id="fr.admin.test", locale="fr", phrase="envie de {partir|m'en aller} loin de tout",
+                    category="ideation", severity="low")
+    detector = CrisisDetector.with_overrides(added=[added])
+    result = detector.detect("j'ai envie de partir loin de tout", "fr")
+    assert result.flagged and result.matches == ("fr.admin.test",) and result.severity == "low"
+
+
+def test_a_disabled_pattern_no_longer_flags():
+    assert CrisisDetector.shipped().detect("je veux mourir", "fr").flagged
+    detector = CrisisDetector.with_overrides(disabled=["fr.ideation.vouloir_mourir"])
+    assert not detector.detect("je veux mourir", "fr").flagged
+
+
+def test_an_added_pattern_with_a_shipped_id_replaces_it():
+    edited = Pattern(id="fr.ideation.vouloir_mourir", locale="fr", phrase="je veux mourir", category="ideation",
+                     severity="medium")
+    detector = CrisisDetector.with_overrides(added=[edited])
+    assert detector.detect("je veux mourir", "fr").severity == "medium"
+    assert not detector.detect("je voudrais mourir", "fr").flagged
+
+
+def test_a_pattern_marked_disabled_is_left_out():
+    off = Pattern(id="x", locale="en", phrase="purple", category="ideation", severity="high", enabled=False)
+    assert not CrisisDetector([off], {}).detect("purple", "en").flagged
+
+
+def test_a_detector_without_a_lexicon_still_matches_phrases():
+    pattern = Pattern(id="x", locale="en", phrase="{blue|green} sky*", category="plan", severity="high")
+    detector = CrisisDetector([pattern], {"en": Lexicon()})
+    assert detector.detect("the green skyline", "en").matches == ("x",)
+
+
+def test_an_invalid_pattern_is_refused():
+    with pytest.raises(ValueError, match="unknown category"):
+        Pattern(id="x", locale="fr", phrase="x", category="sadness", severity="high")
+
+
+def test_phrase_alternatives_expand_and_nest():
+    assert sorted(expand_phrase("a {b|c {d|}}")) == ["a b", "a c ", "a c d"]
+
+
+def test_shipped_patterns_have_unique_ids_in_both_languages():
+    shipped = load_shipped()
+    ids = [p.id for p in shipped.patterns]
+    assert len(ids) == len(set(ids))
+    assert {p.locale for p in shipped.patterns} == {"fr", "en"}
+    assert {p.category for p in shipped.patterns} == set(CATEGORIES)
