@@ -3,9 +3,9 @@
     python bench/pyspy_summary.py DIR/memory-fanout-0.txt [--top 25]
 
 Prints, as shares of all samples (py-spy leaves idle waits out, so a share is a share of
-the CPU the process used): the per-recipient fan-out chain of Entraide (writer task →
-Starlette → uvicorn → websockets framing → transport.write), then the functions with
-the most inclusive and the most self time.
+the CPU the process used): self time by layer (Entraide's writer task, Starlette, uvicorn,
+websockets framing, asyncio scheduling, transport.write, storage...), then the functions
+with the most self time.
 """
 
 from __future__ import annotations
@@ -18,25 +18,29 @@ from pathlib import Path
 
 _FRAME = re.compile(r"^(?P<func>.+?) \((?P<file>.*?)(?::\d+)?\)$")
 
-# (label, function, end of the file path) on the per-recipient path, outermost first.
-CHAIN = [
-    ("hub/streams: deliver one message to the local members (offer to each queue)", "_deliver", "streams.py"),
-    ("Connection.offer (put_nowait on the connection's queue)", "offer", "chat/connection.py"),
-    ("Connection._write: the per-connection writer task", "_write", "chat/connection.py"),
-    ("  asyncio.Queue.get in the writer", "get", "asyncio/queues.py"),
-    ("  StarletteTransport.send_text (web/ws.py)", "send_text", "web/ws.py"),
-    ("    starlette WebSocket.send", "send", "starlette/websockets.py"),
-    ("      uvicorn sansio asgi_send", "asgi_send", "websockets_sansio_impl.py"),
-    ("        websockets send_text (framing: Protocol.send_frame)", "send_text", "websockets/protocol.py"),
-    ("          websockets Frame.serialize", "serialize", "websockets/frames.py"),
-    ("        transport.write (asyncio selector transport, incl. the send syscall)", "write",
-     "asyncio/selector_events.py"),
-    ("asyncio event loop: _run_once (scheduling, select)", "_run_once", "asyncio/base_events.py"),
-    ("  selector select (epoll_wait)", "select", "selectors.py"),
-    ("say path: Hub._say (checks, storage, publish)", "_say", "chat/hub.py"),
-    ("SQLAlchemy (anywhere)", "*", "sqlalchemy/"),
-    ("json encode/decode (anywhere)", "*", "json/"),
+# Layers by the file of the innermost frame (self time); first match wins. Self time is what
+# survives py-spy's occasionally truncated coroutine stacks, so the layers are read from it.
+LAYERS = [
+    ("asyncio transport.write (incl. the send() syscall)", ("asyncio/selector_events.py",), ("write",)),
+    ("asyncio loop, tasks, futures, queues (waking each writer task)",
+     ("asyncio/", "selectors.py"), ()),
+    ("uvicorn websockets-sansio ASGI send/receive", ("uvicorn/",), ()),
+    ("websockets framing (sansio Protocol, Frame.serialize)", ("websockets/",), ()),
+    ("Starlette WebSocket wrappers", ("starlette/",), ()),
+    ("Entraide writer and transport adapter (chat/connection.py, web/ws.py)",
+     ("chat/connection.py", "web/ws.py"), ()),
+    ("Entraide fan-out, hub, streams, say path (chat/)", ("chat/",), ()),
+    ("Storage (SQLAlchemy, aiosqlite, sqlite3, asyncpg)", ("sqlalchemy/", "aiosqlite/", "sqlite3/", "asyncpg/"), ()),
+    ("Redis client", ("redis/",), ()),
+    ("json", ("json/",), ()),
 ]
+
+
+def layer_of(name: str, file: str) -> str:
+    for label, files, funcs in LAYERS:
+        if any(f in file for f in files) and (not funcs or name.rsplit(".", 1)[-1] in funcs):
+            return label
+    return "other"
 
 
 def parse(path: Path) -> list[tuple[list[tuple[str, str]], int]]:
@@ -54,13 +58,6 @@ def parse(path: Path) -> list[tuple[list[tuple[str, str]], int]]:
     return stacks
 
 
-def matches(frame: tuple[str, str], func: str, suffix: str) -> bool:
-    name, file = frame
-    if func == "*":
-        return suffix in file
-    return name == func and file.endswith(suffix)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("files", nargs="+", type=Path)
@@ -68,11 +65,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for path in args.files:
         stacks = parse(path)
+        # aiosqlite's worker threads waiting for work are not flagged idle by py-spy: leave them out.
+        waiting = sum(c for frames, c in stacks if frames and frames[-1][0] == "_connection_worker_thread")
+        stacks = [(f, c) for f, c in stacks if not (f and f[-1][0] == "_connection_worker_thread")]
         total = sum(c for _, c in stacks) or 1
-        print(f"\n## {path.name}: {total} samples\n")
-        print("| on the path | inclusive share |\n|---|---:|")
-        for label, func, suffix in CHAIN:
-            n = sum(c for frames, c in stacks if any(matches(f, func, suffix) for f in frames))
+        print(f"\n## {path.name}: {total} samples (left out: {waiting} of aiosqlite threads waiting)\n")
+        layers: Counter[str] = Counter()
+        for frames, c in stacks:
+            if frames:
+                layers[layer_of(*frames[-1])] += c
+        print("| layer (by self time) | share of the process's CPU samples |\n|---|---:|")
+        for label, n in layers.most_common():
             print(f"| {label} | {100 * n / total:.1f} % |")
         inclusive: Counter[str] = Counter()
         own: Counter[str] = Counter()

@@ -51,6 +51,8 @@ SERVER_CORE, LOADGEN_CORE = 0, 1
 TARGETS = ("memory", "redis", "redis2", "naive", "bare")
 SCENARIOS = ("fanout", "rooms", "idle")
 PYTHON = sys.executable
+PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+CREATED_DATABASES: list[str] = []
 
 
 # -- the benchmark configuration ---------------------------------------------------------------------
@@ -223,6 +225,24 @@ def flush_redis() -> None:
         client.close()
 
 
+def fresh_database(kind: str, workdir: Path) -> str:
+    """A new empty database: a SQLite file in the run's folder, or a new PostgreSQL database."""
+    if kind == "sqlite":
+        return f"sqlite+aiosqlite:///{workdir}/bench.db"
+    name = "entraide_bench_" + workdir.name.rsplit("-", 1)[-1].lower().replace("_", "")
+    subprocess.run(["psql", PG_ADMIN_URL, "-q", "-c", f"CREATE DATABASE {name}"], check=True,
+                   capture_output=True)
+    CREATED_DATABASES.append(name)
+    return f"postgresql+asyncpg://{PG_ADMIN_URL.split('://', 1)[1].rsplit('/', 1)[0]}/{name}"
+
+
+def drop_databases() -> None:
+    while CREATED_DATABASES:
+        name = CREATED_DATABASES.pop()
+        subprocess.run(["psql", PG_ADMIN_URL, "-q", "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"],
+                       check=False, capture_output=True)
+
+
 def start_server(target: str, workdir: Path, args: argparse.Namespace, label: str) -> Server:
     """Start the target's server process(es) pinned to core 0, and wait until they answer."""
     flush_redis()
@@ -231,7 +251,7 @@ def start_server(target: str, workdir: Path, args: argparse.Namespace, label: st
     env = dict(os.environ)
     env.pop("REDIS_URL", None)
     if target in ("memory", "redis", "redis2"):
-        env.update(ENTRAIDE_CONFIG=str(CONFIG), DATABASE_URL=f"sqlite+aiosqlite:///{workdir}/bench.db",
+        env.update(ENTRAIDE_CONFIG=str(CONFIG), DATABASE_URL=fresh_database(args.database, workdir),
                    ENTRAIDE_SECRET_KEY=SECRET)
         if target != "memory":
             env["REDIS_URL"] = REDIS_URL
@@ -350,13 +370,14 @@ def measure(target: str, scenario: str, args: argparse.Namespace) -> dict[str, A
         return result
     finally:
         server.stop()
+        drop_databases()
 
 
 def start_pyspy(pid: int, out: Path) -> subprocess.Popen[bytes]:
     """Sample a server with py-spy (collapsed stacks) until `stop_pyspy`; PYSPY names the binary."""
     return subprocess.Popen(
         [os.environ.get("PYSPY", "py-spy"), "record", "--pid", str(pid), "--rate", "200", "--format", "raw",
-         "--output", str(out), "--nonblocking"],
+         "--output", str(out)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
 
@@ -494,6 +515,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", help="run each server under cProfile, writing DIR/<target>-<scenario>-N.prof")
     parser.add_argument("--quiet-wait", type=float, default=300.0,
                         help="before each measurement, wait up to this long for the machine to be idle")
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite",
+                        help="Entraide's database: a fresh SQLite file (default) or a fresh PostgreSQL database "
+                             "on BENCH_PG_URL's server")
     parser.add_argument("--pyspy", metavar="DIR", help="sample the servers with py-spy during the fan-out steps")
     parser.add_argument("--rates", help="fan-out steps in msg/s, e.g. 20,50 (default 5,10,20,50,100,200,300,500)")
     parser.add_argument("--out", help="results file (default bench/results/<timestamp>.json)")
@@ -536,6 +560,7 @@ def main(argv: list[str] | None = None) -> int:
                      "rev": args.entraide_rev or git_rev(ROOT)},
         "machine": machine(), "versions": versions(),
         "pinning": {"server_core": SERVER_CORE, "loadgen_core": LOADGEN_CORE}, "redis_url": REDIS_URL,
+        "database": args.database,
         "results": results,
     }
     out = Path(args.out) if args.out else BENCH / "results" / f"{started.strftime('%Y%m%dT%H%M%SZ')}.json"
