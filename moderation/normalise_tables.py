@@ -60,7 +60,8 @@ _FR: Final[dict[str, str]] = {
     "vraiment": "", "vrmt": "", "vrm": "", "trop": "", "tellement": "", "tellment": "", "juste": "",
     "grave": "", "serieux": "", "serieusement": "", "franchement": "", "genre": "", "putain": "",
     "ptn": "", "bordel": "", "carrement": "", "limite": "", "clairement": "", "honnetement": "",
-    "sincerement": "", "completement": "", "totalement": "",
+    "sincerement": "", "completement": "", "totalement": "", "exactement": "", "surement": "",
+    "probablement": "",
     **_LAUGHTER,
 }
 
@@ -98,7 +99,7 @@ _EN: Final[dict[str, str]] = {
     "really": "", "rly": "", "just": "", "jus": "", "so": "", "literally": "", "seriously": "",
     "srsly": "", "honestly": "", "fucking": "", "fuckin": "", "fking": "", "fkn": "", "freaking": "",
     "frickin": "", "actually": "", "totally": "", "truly": "", "legit": "", "tbh": "", "ngl": "",
-    "very": "", "lowkey": "", "highkey": "", "even": "",
+    "very": "", "lowkey": "", "highkey": "", "even": "", "exactly": "", "definitely": "", "probably": "",
     **_LAUGHTER,
 }
 

@@ -2,9 +2,11 @@
 
 Targets: recall >= 0.95 on crisis messages and >= 0.99 on high-severity ones; false-positive rate
 <= 0.05 on messages that are not a crisis. `crisis_eval.jsonl` is the development set the patterns
-were tuned on; `crisis_holdout.jsonl` was written before the patterns were tuned and is only
-checked. docs/crisis.md tells the history of both, including what the held-out set showed the
-first time it was run.
+are tuned on. `crisis_holdout.jsonl` was written and committed before it was ever run; its first
+run is the estimate for unseen messages (recall 0.904, high severity 0.864, false positives 0.019:
+the targets did not hold), after which the classes of message it revealed were covered with new
+development messages. It is now a regression check, no longer an unseen sample; docs/crisis.md
+tells the whole history. Do not tune patterns on its messages.
 """
 
 from __future__ import annotations
@@ -98,8 +100,8 @@ def test_recall_on_crisis_messages(results, name):
 @pytest.mark.parametrize("name", [
     SETS[0],
     pytest.param(SETS[1], marks=pytest.mark.xfail(strict=True, reason=(
-        "45 of the 46 high-severity held-out messages are flagged (0.978): a plan told in words "
-        "that no phrase holds ('i have a plan and i'm going to do it this weekend') is missed"))),
+        "43 of the 44 high-severity held-out messages are flagged (0.977): a plan told in words "
+        "that no phrase holds is missed (see docs/crisis.md, 'Limits')"))),
 ])
 def test_recall_on_high_severity_messages(results, name):
     figures, table = results[name]
