@@ -517,7 +517,7 @@ class Hub:
         while True:
             await asyncio.sleep(self.config.heartbeat_s)
             try:
-                await self.state.keep_alive({s.id for s in self.registry.live() if s.duty})
+                await self.state.keep_alive({s.id: set(s.duty) for s in self.registry.live() if s.duty})
                 if self._rooms_last is not None:
                     await self.streams.catch_up(await self._rooms_last())
             except Exception:

@@ -49,8 +49,9 @@ class SharedState(Protocol):
     ) -> Refusal | None:
         """Take a token from the session's bucket, and start the room's slow-mode wait."""
 
-    async def keep_alive(self, duty_sessions: Iterable[str]) -> None:
-        """Called every few seconds: refresh what this process holds so it does not expire."""
+    async def keep_alive(self, duty: dict[str, set[str]]) -> None:
+        """Every few seconds, with the live on-duty sessions of this process and their rooms:
+        refresh what this process holds so that it does not expire."""
 
     async def aclose(self) -> None: ...
 
@@ -99,9 +100,10 @@ class MemoryState:
         self._expire_duty()
         return set(self._duty.get(session_id, ()))
 
-    async def keep_alive(self, duty_sessions: Iterable[str]) -> None:
+    async def keep_alive(self, duty: dict[str, set[str]]) -> None:
         until = self._clock() + self._duty_grace_s
-        for session_id in duty_sessions:
+        for session_id, rooms in duty.items():
+            self._duty.setdefault(session_id, set()).update(rooms)
             self._duty_until[session_id] = until
         self._expire_duty()
         # A bucket that has refilled, with no slow-mode wait running, is as good as new.

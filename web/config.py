@@ -102,7 +102,7 @@ class AppConfig:
 
 
 def _redis_settings(t: Table, url: str) -> RedisSettings:
-    t.reject_unknown(("prefix", "max_connections", "backoff_cap_s"))
+    t.reject_unknown(("prefix", "max_connections", "backoff_cap_s", "presence_ttl_s", "duty_grace_s"))
     prefix = t.string("prefix", "entraide")
     if not prefix or any(c in prefix for c in "{}: \t\n"):
         raise ConfigError(f"{t.key('prefix')}: letters, digits, - and _ only")
@@ -110,6 +110,8 @@ def _redis_settings(t: Table, url: str) -> RedisSettings:
         url=url, prefix=prefix,
         max_connections=t.integer("max_connections", 32, low=2, high=10_000),
         backoff_cap_s=t.number("backoff_cap_s", 30.0, low=0.5, high=300),
+        presence_ttl_s=t.number("presence_ttl_s", 30.0, low=1, high=300),
+        duty_grace_s=t.number("duty_grace_s", 60.0, low=1, high=3600),
     )
 
 
