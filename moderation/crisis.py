@@ -172,21 +172,30 @@ class _Locale:
         self.not_mine = frozenset(self.normalise(word) for word in lexicon.not_mine)
         self.first_person = frozenset(self.normalise(word) for word in lexicon.first_person)
         self.not_after = frozenset(self.normalise(word) for word in lexicon.not_after)
-        entries: dict[str, list[tuple[int, Any, bool]]] = {}
+        # Two automata: the patterns, then, only for the few messages where a pattern matched,
+        # the exclusions and context markers. Most messages cost one pass with no match.
+        patterns_entries: dict[str, list[tuple[int, Any, bool]]] = {}
         for index, pattern in enumerate(self.patterns):
-            self._add(entries, pattern.phrase, _PATTERN, index)
+            self._add(patterns_entries, pattern.phrase, _PATTERN, index)
+        context_entries: dict[str, list[tuple[int, Any, bool]]] = {}
         for phrase in lexicon.exclusions:
-            self._add(entries, phrase, _EXCLUSION, None)
+            self._add(context_entries, phrase, _EXCLUSION, None)
         for kind, phrases in lexicon.markers.items():
             for phrase in phrases:
-                self._add(entries, phrase, _MARKER, kind)
-        self.automaton: Any = ahocorasick.Automaton()
+                self._add(context_entries, phrase, _MARKER, kind)
+        self.patterns_automaton = self._compile(patterns_entries)
+        self.context_automaton = self._compile(context_entries)
+
+    @staticmethod
+    def _compile(entries: dict[str, list[tuple[int, Any, bool]]]) -> Any:
+        if not entries:
+            return None
+        automaton = ahocorasick.Automaton()
         for key, values in entries.items():
             # Alternatives often normalise to the same words; one entry each is enough.
-            self.automaton.add_word(key, (len(key), tuple(dict.fromkeys(values))))
-        self.empty = not entries
-        if not self.empty:
-            self.automaton.make_automaton()
+            automaton.add_word(key, (len(key), tuple(dict.fromkeys(values))))
+        automaton.make_automaton()
+        return automaton
 
     def _add(self, entries: dict[str, list[tuple[int, Any, bool]]], phrase: str, kind: int, payload: Any) -> None:
         for spelling in expand_phrase(phrase):
@@ -205,19 +214,21 @@ class _Locale:
         hits: list[_Hit] = []
         exclusions: list[tuple[int, int]] = []
         markers: set[str] = set()
-        if self.empty:
+        if self.patterns_automaton is None:
             return norm, hits, exclusions, markers
         last = len(norm) - 1
-        for end, (length, values) in self.automaton.iter(norm):
-            start = end - length + 1
-            inner_end = end - 1 if norm[end] == " " else end
+        for end, (length, values) in self.patterns_automaton.iter(norm):
+            for _, index, at_end in values:
+                if not at_end or end == last:
+                    hits.append((end - length + 1, end - 1 if norm[end] == " " else end, index))
+        if not hits or self.context_automaton is None:
+            return norm, hits, exclusions, markers
+        for end, (length, values) in self.context_automaton.iter(norm):
             for kind, payload, at_end in values:
                 if at_end and end != last:
                     continue
-                if kind == _PATTERN:
-                    hits.append((start, inner_end, payload))
-                elif kind == _EXCLUSION:
-                    exclusions.append((start + 1, inner_end))
+                if kind == _EXCLUSION:
+                    exclusions.append((end - length + 2, end - 1 if norm[end] == " " else end))
                 else:
                     markers.add(payload)
         return norm, hits, exclusions, markers
