@@ -56,7 +56,7 @@ CATEGORIES: Final = ("ideation", "plan", "self_harm", "farewell", "concern_other
 SEVERITIES: Final = ("none", "low", "medium", "high")
 _RANK: Final = {name: rank for rank, name in enumerate(SEVERITIES)}
 _NEVER_SOFTENED: Final = frozenset({"plan", "farewell"})
-_PATTERN, _EXCLUSION, _MARKER = 0, 1, 2
+_PATTERN, _EXCLUSION, _MARKER, _ELONGATION = 0, 1, 2, 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +177,11 @@ class _Locale:
         patterns_entries: dict[str, list[tuple[int, Any, bool]]] = {}
         for index, pattern in enumerate(self.patterns):
             self._add(patterns_entries, pattern.phrase, _PATTERN, index)
+        if patterns_entries:
+            # The first pass reads the message with elongations left in ("mouriiir"); these keys
+            # spot one, and the message is then normalised fully and read again.
+            for letter in "abcdefghijklmnopqrstuvwxyz":
+                patterns_entries[letter * 3] = [(_ELONGATION, None, False)]
         context_entries: dict[str, list[tuple[int, Any, bool]]] = {}
         for phrase in lexicon.exclusions:
             self._add(context_entries, phrase, _EXCLUSION, None)
@@ -209,18 +214,30 @@ class _Locale:
                 key = f" {variant}" if prefix else f" {variant} "
                 entries.setdefault(key, []).append((kind, payload, at_end))
 
-    def scan(self, text: str) -> tuple[str, list[_Hit], list[tuple[int, int]], set[str]]:
-        norm = f" {self.normalise(text)} "
+    def _pattern_hits(self, norm: str) -> list[_Hit] | None:
+        """The pattern matches in `norm`, or None when it holds an elongation to normalise first."""
         hits: list[_Hit] = []
+        last = len(norm) - 1
+        for end, (length, values) in self.patterns_automaton.iter(norm):
+            for kind, index, at_end in values:
+                if kind == _ELONGATION:
+                    return None
+                if not at_end or end == last:
+                    hits.append((end - length + 1, end - 1 if norm[end] == " " else end, index))
+        return hits
+
+    def scan(self, text: str) -> tuple[str, list[_Hit], list[tuple[int, int]], set[str]]:
         exclusions: list[tuple[int, int]] = []
         markers: set[str] = set()
         if self.patterns_automaton is None:
-            return norm, hits, exclusions, markers
+            return f" {self.normalise(text)} ", [], exclusions, markers
+        norm = f" {self.normalise(text, elongations=False)} "
+        found = self._pattern_hits(norm)
+        if found is None:
+            norm = f" {self.normalise(text)} "
+            found = self._pattern_hits(norm) or []
+        hits = found
         last = len(norm) - 1
-        for end, (length, values) in self.patterns_automaton.iter(norm):
-            for _, index, at_end in values:
-                if not at_end or end == last:
-                    hits.append((end - length + 1, end - 1 if norm[end] == " " else end, index))
         if not hits or self.context_automaton is None:
             return norm, hits, exclusions, markers
         for end, (length, values) in self.context_automaton.iter(norm):

@@ -152,7 +152,11 @@ class Normaliser:
             self._table.setdefault(squeeze_doubles(key), value)
         self._get = self._table.get
 
-    def __call__(self, text: str) -> str:
+    def __call__(self, text: str, elongations: bool = True) -> str:
+        """Canonical tokens of `text`. With ``elongations=False`` letters repeated three times or
+        more are left as they are, which saves a test on every message for a caller that can
+        spot "aaa"…"zzz" itself in a pass it makes anyway (the crisis detector's automaton) and
+        normalise again when it finds one."""
         s = text.lower()
         if not s.isascii():
             for apostrophe in _APOSTROPHES:
@@ -176,7 +180,7 @@ class Normaliser:
         if _SPACED_GATE.search(f" {spaced} "):
             s = _SPACED.sub(_join_spaced, s)
             changed = True
-        if _may_hold_triples(spaced):
+        if elongations and _may_hold_triples(spaced):
             s = _RUNS.sub(_first_letter, s)
             changed = True
         for hint in _HAHA_HINTS:
