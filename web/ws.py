@@ -47,7 +47,8 @@ class StarletteTransport:
         return bytes(message.get("bytes") or b"")
 
     async def send_text(self, text: str) -> None:
-        await self._ws.send_text(text)
+        # The ASGI message itself: the fan-out calls this once per recipient.
+        await self._ws.send({"type": "websocket.send", "text": text})
 
     async def close(self, code: int, reason: str = "") -> None:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError):
