@@ -172,7 +172,7 @@ class _Resumed:
         while True:
             try:
                 yield waiting
-            except BaseException as exc:  # cancellation of the writer: the send stops with it
+            except BaseException as exc:  # noqa: BLE001 - thrown into the send, which decides
                 try:
                     waiting = coro.throw(exc)
                 except StopIteration:
