@@ -211,7 +211,7 @@ class AccountStore:
             )).first()
             if found is None:
                 return None
-            session, account = found.tuple()
+            session, account = found
             if not self._valid(session, account, now):
                 return None
             pseudonyms: dict[str, str] = {}
@@ -239,7 +239,7 @@ class AccountStore:
                 select(StaffSessionRow, AccountRow)
                 .join(AccountRow, AccountRow.id == StaffSessionRow.account_id)
                 .where(StaffSessionRow.token_hash.in_(sorted(set(token_hashes))))
-            )).tuples().all()
+            )).all()
             valid = [(s, a) for s, a in rows if self._valid(s, a, now)]
             if valid:
                 ids = [s.id for s, _ in valid]

@@ -44,12 +44,13 @@ def room_fields(spec: RoomSpec) -> dict[str, Any]:
     }
 
 
-def bad_field(error: ConfigError) -> AccountError:
-    """'room.title: must not be empty' -> 400 bad_field, field "title"."""
+def bad_field(error: ConfigError, prefix: str = "room.") -> AccountError:
+    """'room.title: must not be empty' -> 400 bad_field, field "title" (the key after `prefix`)."""
     message = str(error)
     key = message.split(":", 1)[0]
-    field = key.split(".")[1] if "." in key else key
-    return AccountError(400, "bad_field", field=field.split("[", 1)[0], detail=message.split(":", 1)[-1].strip())
+    key = key[len(prefix):] if key.startswith(prefix) else key
+    field = key.split(".", 1)[0].split("[", 1)[0]
+    return AccountError(400, "bad_field", field=field, detail=message.split(":", 1)[-1].strip())
 
 
 def _audit_value(name: str, value: Any) -> Any:
@@ -139,7 +140,7 @@ class RoomAdmin:
         try:
             card = HelplineCard.from_mapping(raw, locale)
         except ConfigError as error:
-            raise bad_field(error) from None
+            raise bad_field(error, f"helplines.{locale}.") from None
         now = self.now()
         details = {"lines": [f"{line.name} {line.phone}" for line in card.lines]}
         entry = AuditEntry(actor, "helplines.update", "helplines", locale, now, reason=reason, details=details)

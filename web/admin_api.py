@@ -7,6 +7,7 @@ make the change live (`Services.rooms_changed`, `Services.end_account_sessions`)
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,7 @@ from web.services import Services
 __all__ = ["routes"]
 
 _NO_STORE = {"Cache-Control": "no-store"}
+_RELOAD_WAIT_STEPS = 200  # x 10 ms
 
 
 def _services(request: Request) -> Services:
@@ -49,9 +51,7 @@ def _reason(body: dict[str, Any]) -> str | None:
 
 
 def _room(stored: StoredRoom, request: Request) -> dict[str, Any]:
-    hub = _services(request).hub
-    live = hub.rooms.get(stored.spec.slug)
-    info = hub.room_info(live) if live is not None else None
+    info = None if stored.archived else _services(request).hub.room_info(stored.spec)
     return {
         **room_fields(stored.spec), "archived": stored.archived, "source": stored.source,
         "updated_at": timestamp(stored.updated_at),
@@ -78,6 +78,21 @@ def _audit(entry: AuditRecord) -> dict[str, Any]:
         "action": entry.action, "target_kind": entry.target_kind, "target": entry.target, "room": entry.room,
         "reason": entry.reason, "details": entry.details,
     }
+
+
+async def _rooms_changed(request: Request, slug: str) -> StoredRoom:
+    """Tell every process (the control channel), then wait, briefly, until this one has the
+    change: the answer, and the admin's next read, already show it."""
+    services = _services(request)
+    await services.rooms_changed()
+    stored = await staff_services(request).admin.rooms.get(slug)
+    assert stored is not None
+    wanted = None if stored.archived else stored.spec
+    for _ in range(_RELOAD_WAIT_STEPS):
+        if services.hub.rooms.get(slug) == wanted:
+            break
+        await asyncio.sleep(0.01)
+    return stored
 
 
 def _base_url(request: Request) -> str:
@@ -109,10 +124,7 @@ async def create_room(request: Request) -> Response:
     body = await read_json(request)
     reason = _reason(body)
     spec = await staff_services(request).admin.create_room(actor_of(staff), body, reason)
-    await _services(request).rooms_changed()
-    stored = await staff_services(request).admin.rooms.get(spec.slug)
-    assert stored is not None
-    return _json(_room(stored, request), 201)
+    return _json(_room(await _rooms_changed(request, spec.slug), request), 201)
 
 
 @api
@@ -122,10 +134,7 @@ async def update_room(request: Request) -> Response:
     reason = _reason(body)
     slug = request.path_params["slug"]
     await staff_services(request).admin.update_room(actor_of(staff), slug, body, reason)
-    await _services(request).rooms_changed()
-    stored = await staff_services(request).admin.rooms.get(slug)
-    assert stored is not None
-    return _json(_room(stored, request))
+    return _json(_room(await _rooms_changed(request, slug), request))
 
 
 async def _archive(request: Request, archived: bool) -> Response:
@@ -133,10 +142,7 @@ async def _archive(request: Request, archived: bool) -> Response:
     body = await read_json(request) if await request.body() else {}
     slug = request.path_params["slug"]
     await staff_services(request).admin.archive_room(actor_of(staff), slug, _reason(body), archived)
-    await _services(request).rooms_changed()
-    stored = await staff_services(request).admin.rooms.get(slug)
-    assert stored is not None
-    return _json(_room(stored, request))
+    return _json(_room(await _rooms_changed(request, slug), request))
 
 
 @api

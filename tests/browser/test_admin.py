@@ -1,0 +1,96 @@
+"""The admin console in a real browser: log in, create a room that another visitor's landing page
+shows without a reload, edit its charter and see it change on the room page."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, expect
+
+from tests.admin.conftest import PASSWORD, add_account
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
+
+CHARTER = "1. Ici on parle de jardinage et de ce qui pousse malgré tout."
+NEW_CHARTER = "1. Ici on parle de jardinage.\n2. On arrose les autres de bienveillance."
+
+
+async def watched(browser: Browser, problems: list[str]) -> tuple[BrowserContext, Page]:
+    context = await browser.new_context()
+    page = await context.new_page()
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    # A CSP violation (inline script or style) shows up as a console error. The browser also
+    # reports the 401/403 answers the pages expect (not logged in yet, a used link): not problems.
+    expected = ("status of 401", "status of 403")
+
+    def on_console(msg: ConsoleMessage) -> None:
+        if msg.type == "error" and not any(e in msg.text for e in expected):
+            problems.append(f"console: {msg.text}")
+
+    page.on("console", on_console)
+    return context, page
+
+
+async def test_an_admin_creates_a_room_and_edits_its_charter_live(server, browser):
+    """Log in, create a room: another browser's landing page lists it; a charter edit shows on the room page."""
+    await add_account(server, "camille", "admin", None)
+    problems: list[str] = []
+    _, visitor = await watched(browser, problems)
+    await visitor.goto(server.http + "/")
+    await expect(visitor.locator(".room-card").first).to_be_visible()
+
+    _, console = await watched(browser, problems)
+    await console.goto(server.http + "/admin")
+    await expect(console).to_have_url(server.http + "/login?next=/admin")
+    await console.locator("#username").fill("camille")
+    await console.locator("#password").fill(PASSWORD)
+    await console.locator("#login-submit").click()
+    await expect(console).to_have_url(server.http + "/admin")
+    await expect(console.locator("body")).to_have_attribute("data-ready", "true")
+
+    await console.locator("#room-slug").fill("jardin")
+    await console.locator("#room-title").fill("Le jardin")
+    await console.locator("#room-description").fill("Pour parler de ce qui pousse, même les mauvais jours.")
+    await console.locator("#room-charter").fill(CHARTER)
+    await console.locator("#room-reason").fill("demande des bénévoles")
+    await console.locator("#room-submit").click()
+    await expect(console.locator("#admin-status")).to_have_text("Salon créé.")
+    await expect(console.locator('#rooms-admin [data-slug="jardin"]')).to_be_visible()
+
+    # The other visitor's landing page polls the room list: the new room appears without a reload.
+    card = visitor.locator('.room-card[data-slug="jardin"]')
+    await expect(card).to_be_visible(timeout=10_000)
+    await expect(card.locator(".room-link")).to_have_text("Le jardin")
+
+    room = await visitor.context.new_page()
+    room.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    await room.goto(server.http + "/r/jardin")
+    await expect(room.locator("#charter-text")).to_contain_text("malgré tout")
+    await expect(room.locator("#status")).to_have_attribute("data-state", "open")
+
+    await console.locator('#rooms-admin [data-slug="jardin"] button[data-action="edit"]').click()
+    await expect(console.locator("#room-charter")).to_have_value(CHARTER)
+    await console.locator("#room-charter").fill(NEW_CHARTER)
+    await console.locator("#room-submit").click()
+    await expect(console.locator("#admin-status")).to_have_text("Salon enregistré.")
+
+    # Live: the room page gets the new charter without a reload.
+    await expect(room.locator("#charter-text")).to_contain_text("bienveillance")
+    await expect(room.locator("#charter-text")).not_to_contain_text("malgré tout")
+
+    entries = console.locator("#audit-rows tr")
+    await expect(entries.filter(has_text="room.update")).to_have_count(1)
+    await expect(entries.filter(has_text="room.create")).to_contain_text("demande des bénévoles")
+    assert problems == []
+
+
+async def test_the_staff_pages_load_without_errors(server, browser):
+    """Login, setup, invitation and account pages: no script error, no CSP violation, bilingual switch."""
+    problems: list[str] = []
+    _, page = await watched(browser, problems)
+    for path in ("/login", "/setup#nothing", "/invite#nothing"):
+        await page.goto(server.http + path)
+        await expect(page.locator("h1")).to_be_visible()
+    await expect(page.locator("#intro")).to_contain_text("invitation")
+    await page.locator("#lang-switch").click()
+    await expect(page.locator("h1")).to_have_text("Join the Entraide team")
+    assert problems == []
