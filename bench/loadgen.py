@@ -648,17 +648,63 @@ class Pacer:
         return max(0.0, (self.t0 + self.sent * self.interval - time.monotonic_ns()) / 1e9)
 
 
+def wait_machine_quiet(engine: Engine, args: argparse.Namespace) -> float:
+    """Serve the clients while waiting (up to args.quiet_wait) for other work on the machine to stop;
+    returns the other CPU seen last (cores)."""
+    deadline = time.monotonic() + args.quiet_wait
+    while True:
+        meter = CpuMeter(args.server_pid)
+        engine.run(lambda: False, 1.0)
+        foreign = meter.shares()["foreign_cpu"]
+        if foreign <= args.max_foreign / 2 or time.monotonic() > deadline:
+            return foreign
+
+
+def fanout_step(
+    engine: Engine, args: argparse.Namespace, cpu: CpuMeter, stats: Stats, acks: Acks, subs: list[Conn],
+    pub: Conn, rate: int, step: int,
+) -> dict[str, Any]:
+    """One step: `rate` msg/s for step_seconds, then every answer and delivery drained."""
+    wait_machine_quiet(engine, args)
+    alive = [c for c in subs if c.state == READY]
+    count = max(1, round(rate * args.step_seconds))
+    cpu.restart()
+    t0 = time.monotonic_ns()
+    pacer = Pacer(pub, args.room, step, count, rate, t0)
+    engine.run(pacer.finished, args.step_seconds * 3 + 10, tick=pacer.tick)
+    sent_ns = time.monotonic_ns()
+    engine.run(lambda: acks.answered(step) >= count, args.drain_limit)
+    acked = acks.acked[step]
+    expected = acked * len(alive)
+    drain(engine, stats, step, expected, args.quiet, args.drain_limit)
+    shares = cpu.shares()
+    received = sum(min(c.counts[step], acked) for c in alive)
+    span_s = max(stats.last_ns[step] - t0, 1) / 1e9
+    lat = summarise(stats.latencies[step])
+    stats.latencies[step] = []
+    row: dict[str, Any] = {
+        "rate": rate, "subscribers": len(alive), "sent": pacer.sent, "acked": acked,
+        "send_s": round((sent_ns - t0) / 1e9, 3), "offered_per_s": rate * len(alive),
+        "deliveries": stats.received[step], "deliveries_per_s": round(stats.received[step] / span_s),
+        "expected": expected, "loss": expected - received, **lat, **shares,
+        "closed": sum(1 for c in subs if c.state == CLOSED),
+    }
+    row["passed"] = bool(acked == count and row["loss"] == 0 and lat["p99_ms"] < args.p99_ms)
+    return row
+
+
 def fanout(args: argparse.Namespace) -> dict[str, Any]:
     engine = Engine()
     targets = [Target.parse(u) for u in args.url]
     rates = [int(r) for r in args.rates.split(",")]
-    stats = Stats(len(rates))
-    acks = Acks(len(rates))
+    slots = len(rates) * (args.retries + 1)
+    stats = Stats(slots)
+    acks = Acks(slots)
     started = time.monotonic()
     subs, failures = open_many(engine, targets, [args.room] * args.subscribers, stats, args.concurrency,
                                args.timeout)
     # The publisher is in the room too (it must be to speak); what it receives is not counted.
-    pubs, pub_failures = open_many(engine, targets[:1], [args.room], Stats(len(rates)), 1, args.timeout,
+    pubs, pub_failures = open_many(engine, targets[:1], [args.room], Stats(slots), 1, args.timeout,
                                    acks.on_reply)
     if not pubs:
         raise SystemExit(f"loadgen: the publisher could not join: {pub_failures}")
@@ -669,35 +715,20 @@ def fanout(args: argparse.Namespace) -> dict[str, Any]:
     cpu = CpuMeter(args.server_pid)
     results: list[dict[str, Any]] = []
     failed_once = False
-    for step, rate in enumerate(rates):
-        alive = [c for c in subs if c.state == READY]
-        count = max(1, round(rate * args.step_seconds))
-        cpu.restart()
-        t0 = time.monotonic_ns()
-        pacer = Pacer(pub, args.room, step, count, rate, t0)
-        engine.run(pacer.finished, args.step_seconds * 3 + 10, tick=pacer.tick)
-        sent = pacer.sent
-        sent_ns = time.monotonic_ns()
-        engine.run(lambda: acks.answered(step) >= count, args.drain_limit)  # noqa: B023 - run at once
-        acked = acks.acked[step]
-        expected = acked * len(alive)
-        drain(engine, stats, step, expected, args.quiet, args.drain_limit)
-        shares = cpu.shares()
-        received = sum(min(c.counts[step], acked) for c in alive)
-        span_s = max(stats.last_ns[step] - t0, 1) / 1e9
-        lat = summarise(stats.latencies[step])
-        row: dict[str, Any] = {
-            "rate": rate, "subscribers": len(alive), "sent": sent, "acked": acked,
-            "send_s": round((sent_ns - t0) / 1e9, 3), "offered_per_s": rate * len(alive),
-            "deliveries": stats.received[step], "deliveries_per_s": round(stats.received[step] / span_s),
-            "expected": expected, "loss": expected - received, **lat, **shares,
-            "closed": sum(1 for c in subs if c.state == CLOSED),
-        }
-        row["passed"] = bool(acked == count and row["loss"] == 0 and lat["p99_ms"] < args.p99_ms)
-        stats.latencies[step] = []
+    attempts: list[dict[str, Any]] = []
+    slot = 0  # every attempt of a step counts in its own slot
+    for rate in rates:
+        for attempt in range(args.retries + 1):
+            row = fanout_step(engine, args, cpu, stats, acks, subs, pub, rate, slot)
+            slot += 1
+            row["attempt"] = attempt + 1
+            attempts.append(row)
+            emit("step", **row)
+            log(f"fanout step {rate}/s: " + ", ".join(f"{k}={v}" for k, v in row.items()))
+            if row["passed"] or row["foreign_cpu"] <= args.max_foreign or attempt == args.retries:
+                break
+            log(f"fanout step {rate}/s failed while other work used {row['foreign_cpu']} core: again")
         results.append(row)
-        emit("step", **row)
-        log(f"fanout step {rate}/s: " + ", ".join(f"{k}={v}" for k, v in row.items()))
         if not row["passed"]:
             if failed_once:
                 break
@@ -709,6 +740,7 @@ def fanout(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "scenario": "fanout", "subscribers_requested": args.subscribers, "subscribers_open": len(subs),
         "open_failed": len(failures), "open_failures": failures[:5], "steps": results,
+        "attempts": attempts,
         "best_rate": best["rate"] if best else None,
         "best_deliveries_per_s": best["deliveries_per_s"] if best else None,
         "best_p99_ms": best["p99_ms"] if best else None,
@@ -729,6 +761,7 @@ def rooms(args: argparse.Namespace) -> dict[str, Any]:
     log(f"rooms: {len(people)} people open in {time.monotonic() - started:.1f}s ({len(failures)} failed)")
     engine.run(lambda: False, args.settle)
     emit("measuring")
+    wait_machine_quiet(engine, args)
     cpu = CpuMeter(args.server_pid)
     rng = random.Random(7)
     now = time.monotonic()
@@ -894,6 +927,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--quiet", type=float, default=3.0, help="drain ends after this long without a delivery")
     p.add_argument("--drain-limit", type=float, default=30.0)
     p.add_argument("--p99-ms", type=float, default=250.0, help="a step passes below this p99")
+    p.add_argument("--max-foreign", type=float, default=0.25,
+                   help="a failed step during which other work used more CPU than this (cores) is run again")
+    p.add_argument("--retries", type=int, default=2, help="how often a step spoiled by other work is run again")
+    p.add_argument("--quiet-wait", type=float, default=60.0,
+                   help="before each step, wait up to this long for other work on the machine to stop")
     # fanout
     p.add_argument("--room", default="fanout")
     p.add_argument("--subscribers", type=int, default=1000)

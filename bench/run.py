@@ -337,6 +337,7 @@ def measure(target: str, scenario: str, args: argparse.Namespace) -> dict[str, A
         cmd += loadgen_args(scenario, args.quick)
         if args.rates:
             cmd += ["--rates", args.rates]
+        cmd += ["--quiet-wait", str(args.step_quiet_wait)]
         memory: dict[str, int] = {"rss_start_kib": rss_kib(server.pids)}
         result: dict[str, Any] | None = None
         spies: list[subprocess.Popen[bytes]] = []
@@ -506,20 +507,27 @@ def snapshot(rev: str) -> Path:
     return dest
 
 
+def _terminate(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)  # so that the servers are stopped by the `finally` blocks
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _terminate)
     parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--targets", default=",".join(TARGETS))
     parser.add_argument("--quick", action="store_true", help="200 subscribers, 3 s steps, 20 rooms, 500 idle")
     parser.add_argument("--entraide-rev", help="run Entraide from `git archive REV` instead of the working tree")
     parser.add_argument("--profile", help="run each server under cProfile, writing DIR/<target>-<scenario>-N.prof")
-    parser.add_argument("--quiet-wait", type=float, default=300.0,
+    parser.add_argument("--quiet-wait", type=float, default=120.0,
                         help="before each measurement, wait up to this long for the machine to be idle")
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite",
                         help="Entraide's database: a fresh SQLite file (default) or a fresh PostgreSQL database "
                              "on BENCH_PG_URL's server")
     parser.add_argument("--pyspy", metavar="DIR", help="sample the servers with py-spy during the fan-out steps")
     parser.add_argument("--rates", help="fan-out steps in msg/s, e.g. 20,50 (default 5,10,20,50,100,200,300,500)")
+    parser.add_argument("--step-quiet-wait", type=float, default=20.0,
+                        help="before each fan-out step, wait up to this long for other work to stop")
     parser.add_argument("--out", help="results file (default bench/results/<timestamp>.json)")
     parser.add_argument("--write-config", metavar="PATH", help="write the benchmark configuration and exit")
     args = parser.parse_args(argv)
