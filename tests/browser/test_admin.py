@@ -3,10 +3,14 @@ shows without a reload, edit its charter and see it change on the room page."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, expect
 
-from tests.admin.conftest import PASSWORD, add_account
+from tests.admin.conftest import PASSWORD, SETUP, add_account
+from tests.conftest import test_room
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 
@@ -93,4 +97,27 @@ async def test_the_staff_pages_load_without_errors(server, browser):
     await expect(page.locator("#intro")).to_contain_text("invitation")
     await page.locator("#lang-switch").click()
     await expect(page.locator("h1")).to_have_text("Join the Entraide team")
+    assert problems == []
+
+
+async def test_a_closed_room_says_when_it_opens_and_shows_the_helplines(server_factory, browser):
+    """Outside its hours the room page says when it reopens and lists the helplines of the card,
+    the admin's version included."""
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    other_day = days[(datetime.now(ZoneInfo("Europe/Paris")).weekday() + 2) % 7]
+    server = await server_factory(rooms=[test_room(schedule=[f"{other_day} 10:00-11:00"])])
+    staff = server.services.staff
+    assert staff is not None
+    card = {"title": "Carte", "text": "Texte.", "line": [
+        {"name": "3114", "phone": "3114", "hours": "24h/24"}, {"name": "Ligne du test", "phone": "0800 000 000"},
+    ]}
+    await staff.admin.put_helpline(SETUP, "fr", card)
+    problems: list[str] = []
+    _, page = await watched(browser, problems)
+    await page.goto(server.http + "/r/salon-test")
+    closed = page.locator('[data-notice="closed"]')
+    await expect(closed).to_contain_text("Le salon est fermé pour le moment")
+    await expect(closed).to_contain_text("Il rouvre")
+    await expect(closed.locator('a.tel[href="tel:0800000000"]')).to_have_text("0800 000 000")
+    await expect(page.locator("#composer-text")).to_be_disabled()
     assert problems == []

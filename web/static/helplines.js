@@ -1,7 +1,7 @@
 // Helplines shown on closed rooms and beside the chat, chosen by the room's language
 // (helplines.md: one emergency line and one or two listening lines, tap-to-call).
 
-import { h, telHref } from "./dom.js";
+import { h, replaceChildren, telHref } from "./dom.js";
 import { t } from "./i18n.js";
 
 const LINES = {
@@ -60,4 +60,28 @@ export function abroadLine() {
     h("a", { class: "tel", href: telHref("988") }, "988"), " ", t("emergency.na"), dot(),
     h("a", { class: "tel", href: telHref("112") }, "112"), " ", t("emergency.eu"),
   ];
+}
+
+/**
+ * Replace a helpline list with the server's card for `locale` (config.toml's, or the version
+ * an admin edited in the console). The built-in list above stays when the card cannot be had.
+ */
+export async function fillFromServer(list, locale) {
+  let card;
+  try {
+    const response = await fetch(`/api/helplines/${encodeURIComponent(locale)}`, { headers: { Accept: "application/json" } });
+    if (!response.ok) return;
+    card = await response.json();
+  } catch {
+    return;
+  }
+  if (!list.isConnected || !card || !Array.isArray(card.resources) || card.resources.length === 0) return;
+  const cardLang = String(card.locale || locale).split("-")[0];
+  replaceChildren(list, card.resources.map((line) => {
+    const note = [line.name, line.hours].filter((x) => typeof x === "string" && x.trim() !== "").join(" · ");
+    return h("li", null,
+      h("span", { class: "helpline-numbers" }, h("a", { class: "tel", href: telHref(line.phone) }, String(line.phone))),
+      " ", h("span", { class: "helpline-note", lang: cardLang }, note));
+  }));
+  list.dataset.source = "server";
 }

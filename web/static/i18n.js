@@ -19,6 +19,7 @@ const STRINGS = {
     "nav.label": "Navigation principale",
     "nav.rooms": "Tous les salons",
     "footer.text": "Entraide · pair-aidance anonyme · les pair-aidant·e·s sont des pairs, pas des soignant·e·s ni un service d'urgence.",
+    "footer.staff": "Espace de l'équipe (pair-aidant·e·s, admins)",
 
     "emergency.label": "En cas d'urgence :",
     "emergency.3114": "(prévention du suicide, gratuit, 24h/24)",
@@ -199,6 +200,7 @@ const STRINGS = {
     "nav.label": "Main navigation",
     "nav.rooms": "All rooms",
     "footer.text": "Entraide · anonymous peer support · peer helpers are peers, not clinicians or an emergency service.",
+    "footer.staff": "Team area (peer helpers, admins)",
 
     "emergency.label": "In an emergency (France):",
     "emergency.3114": "(suicide prevention, free, 24/7)",

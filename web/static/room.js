@@ -10,7 +10,7 @@ import {
   t, has, lang, initLangSwitch, onLangChange, formatTime, formatWhen, formatUntil, formatDateTime,
 } from "./i18n.js";
 import { ChatSocket } from "./socket.js";
-import { helplineList } from "./helplines.js";
+import { helplineList, fillFromServer } from "./helplines.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -756,6 +756,7 @@ function renderClosed() {
   );
   box.dataset.signature = signature;
   placeNotice("closed", box);
+  fillFromServer(box.querySelector(".helplines-list"), roomLang());
 }
 
 function renderPresence() {
