@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from moderation.accounts import AccountError, AccountRecord, StaffRecord
 from moderation.audit import AuditEntry
-from moderation.staff_models import AccountRoomRow, AccountRow, StaffSessionRow
+from moderation.staff_models import AccountRoomRow, AccountRow, InvitationRow, StaffSessionRow
 from rooms.models import PeerSessionRow, PseudonymRow, RoomRow
 
 __all__ = ["AccountStore", "check_rooms", "insert_account"]
@@ -150,7 +150,8 @@ class AccountStore:
             return _record(row, rooms or ())
 
     async def disable(self, username: str, now: datetime, audit: Sequence[AuditEntry] = ()) -> AccountRecord:
-        """Disable the account and end every one of its logins, in one transaction."""
+        """Disable the account, end every one of its logins and withdraw the invitations it
+        made and nobody used yet, in one transaction."""
         async with self._sessions.begin() as db:
             row = await db.scalar(select(AccountRow).where(AccountRow.username == username))
             if row is None:
@@ -160,6 +161,13 @@ class AccountStore:
             await db.execute(
                 update(StaffSessionRow)
                 .where(StaffSessionRow.account_id == row.id, StaffSessionRow.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+            # Links this person handed out stop working with them.
+            await db.execute(
+                update(InvitationRow)
+                .where(InvitationRow.created_by == row.username, InvitationRow.used_at.is_(None),
+                       InvitationRow.revoked_at.is_(None))
                 .values(revoked_at=now)
             )
             db.add_all(entry.row() for entry in audit)

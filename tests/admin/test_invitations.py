@@ -139,3 +139,14 @@ async def test_assigning_rooms_changes_what_a_helper_may_moderate(server):
     me = (await call(server, "GET", "/api/me", headers={"Authorization": f"Bearer {login['token']}"})).json()
     assert me["rooms"] == ["deuil", "salon-test"]
     await peer.ws.close()
+
+
+async def test_invitations_of_a_disabled_admin_stop_working(server):
+    """An admin who leaves takes their pending invitation links with them."""
+    boss = await admin(server)
+    second = await admin(server, "second")
+    token = token_of((await invite(server, second, rooms=["anxiete"]))["url"])
+    assert (await call(server, "POST", "/api/admin/accounts/second/disable", boss)).status_code == 200
+    async with httpx.AsyncClient(base_url=server.http) as client:
+        assert (await accept(client, token, "noor")).status_code == 403
+    assert (await call(server, "GET", "/api/admin/invitations", boss)).json()[0]["state"] == "revoked"
