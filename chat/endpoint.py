@@ -24,8 +24,12 @@ CLOSE_NO_HELLO = 4000
 CLOSE_BAD_TOKEN = 4001
 
 
-async def _hello(hub: Hub, conn: Connection) -> Session | None:
-    """Wait for `hello`; None when the connection was closed instead."""
+async def _hello(hub: Hub, conn: Connection, staff_token: str | None) -> Session | None:
+    """Wait for `hello`; None when the connection was closed instead.
+
+    `staff_token` is the HttpOnly login cookie of the handshake: used only when the hello
+    asks for it (`"staff": true`), and never sent back, so the page never holds it.
+    """
     transport = conn.transport
     try:
         raw = await asyncio.wait_for(transport.receive(), hub.config.hello_timeout_s)
@@ -43,24 +47,32 @@ async def _hello(hub: Hub, conn: Connection) -> Session | None:
         hub.send_error(conn, ChatError("hello_required", ref), "fr")
         conn.close_after_queue(CLOSE_NO_HELLO)
         return None
-    session = await hub.registry.open(frame.token, frame.locale, hub.now(), hub.clock())
+    via_cookie = frame.staff and frame.token is None
+    token = staff_token if via_cookie else frame.token
+    session = None
+    if token is not None or not via_cookie:
+        session = await hub.registry.open(token, frame.locale, hub.now(), hub.clock())
+    if via_cookie and session is not None and session.role not in ("helper", "admin"):
+        session = None
     if session is None:
         hub.send_error(conn, ChatError("bad_token", frame.ref), frame.locale)
         conn.close_after_queue(CLOSE_BAD_TOKEN)
         return None
     await hub.attach(conn, session)
     hub.send(conn, {
-        "type": "welcome", "token": session.token, "role": session.role, "locale": session.locale,
+        "type": "welcome", "token": None if via_cookie else session.token, "role": session.role,
+        "locale": session.locale,
         "ref": frame.ref,
     })
+    await hub.after_welcome(conn, session)
     return session
 
 
-async def serve_connection(hub: Hub, conn: Connection) -> None:
+async def serve_connection(hub: Hub, conn: Connection, staff_token: str | None = None) -> None:
     """Run the protocol on an accepted connection until it closes."""
     session: Session | None = None
     try:
-        session = await _hello(hub, conn)
+        session = await _hello(hub, conn, staff_token)
         if session is None:
             return
         config = hub.config

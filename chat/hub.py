@@ -23,14 +23,31 @@ from chat.broker import Broker
 from chat.broker_redis import RESUBSCRIBED
 from chat.config import HubConfig
 from chat.connection import Connection
+from chat.desk import Desk, DeskConfig, held_ack_id
 from chat.errors import ChatError, CloseError, RequestError
 from chat.messages import error_text, notice_text
 from chat.metrics import HubMetrics
 from chat.presence import Presence
-from chat.protocol import Duty, EraseMine, Inbound, Join, Leave, Rename, Report, Say, encode, timestamp
+from chat.protocol import (
+    Claim,
+    Duty,
+    EraseMine,
+    Inbound,
+    Join,
+    Leave,
+    Release,
+    Rename,
+    Report,
+    Resolve,
+    Say,
+    encode,
+    timestamp,
+)
+from chat.ratelimit import WindowCounter
 from chat.sessions import Session, SessionRegistry
 from chat.state import SharedState
 from chat.streams import ROOM_PREFIX, RoomStreams
+from moderation.queue import Item, QueueStore
 from moderation.store import ModerationStore, Sanction
 from rooms.config import RoomSpec
 from rooms.message_store import MessageStore
@@ -80,7 +97,7 @@ class Hub:
         clock: Callable[[], float] = time.monotonic, now: Callable[[], datetime] = _utcnow,
         rooms_loader: Callable[[], Awaitable[list[RoomSpec]]] | None = None,
         rooms_last: Callable[[], Awaitable[dict[str, int]]] | None = None,
-        staff: Any = None,
+        staff: Any = None, queue: QueueStore | None = None, desk: DeskConfig | None = None,
     ) -> None:
         self.config = config
         self.broker = broker
@@ -102,6 +119,8 @@ class Hub:
         self._connections: set[Connection] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._control_outbox: list[bytes] = []  # control messages the broker could not take yet
+        self.desk = None if queue is None else Desk(self, queue, desk or DeskConfig())
+        self._reports: dict[str, WindowCounter] = {}  # per session: report spam is limited
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -180,8 +199,25 @@ class Hub:
                 self.send(conn, {"type": "ack", "ref": frame.ref, "status": "erased"})
             case Duty():
                 await self._duty(conn, session, frame)
+            case Claim() | Release() | Resolve() if self.desk is None:
+                raise RequestError("forbidden", frame.ref)
+            case Claim():
+                await self._desk().claim(conn, session, frame)
+            case Release():
+                await self._desk().release(conn, session, frame)
+            case Resolve():
+                await self._desk().resolve(conn, session, frame)
             case _:
                 raise RequestError("unknown_type", frame.ref)
+
+    def _desk(self) -> Desk:
+        assert self.desk is not None
+        return self.desk
+
+    async def after_welcome(self, conn: Connection, session: Session) -> None:
+        """A helper back on a new connection, still on duty: what is waiting comes again."""
+        if self.desk is not None and session.duty:
+            await self.desk.replay(session, only=conn)
 
     # -- rooms -----------------------------------------------------------------------------
 
@@ -327,6 +363,13 @@ class Hub:
                 raise CloseError("flooding", CLOSE_FLOODING, ref=frame.ref)
             raise RequestError(refusal.code, frame.ref, retry_after_s=round(max(refusal.retry_after_s, 0.1), 1))
         cw = frame.cw.strip() if frame.cw else None
+        if self.desk is not None and session.role == "peer" and spec.moderation == "pre":
+            item = await self.desk.open(
+                room=spec.slug, kind="held", priority=1, session=session, pseudonym=session.pseudonyms[spec.slug],
+                text=text, cw=cw or None, reasons=["pre-moderated room"], message_seq=None,
+            )
+            self.send(conn, {"type": "ack", "ref": frame.ref, "id": held_ack_id(item), "status": "held"})
+            return
         # In this process, one room's messages are stored and published one after the other,
         # so they leave in id order; across processes the streams restore that order.
         async with self._lock(spec.slug):
@@ -354,7 +397,17 @@ class Hub:
         if message is None or seq is None:
             raise RequestError("not_found", frame.ref)
         reason = frame.reason.strip()[: self.config.report_reason_max_length]
-        await self.moderation.add_report(spec.slug, seq, session.id, reason, self.now())
+        if self.desk is None:
+            await self.moderation.add_report(spec.slug, seq, session.id, reason, self.now())
+        else:
+            limit = self._reports.get(session.id)
+            if limit is None:
+                limit = self._reports[session.id] = WindowCounter(
+                    self.desk.config.reports_per_window, self.desk.config.report_window_s,
+                )
+            if limit.hit(self.clock()):
+                raise RequestError("rate_limited", frame.ref, retry_after_s=60.0)
+            await self.desk.report(session, spec.slug, message, reason)
         self.send(conn, {"type": "ack", "ref": frame.ref, "id": frame.message_id, "status": "reported"})
 
     async def _erase(self, session: Session) -> None:
@@ -366,6 +419,20 @@ class Hub:
         for seq in seqs:
             frame = {"type": "hidden", "room": room, "id": format_message_id(seq)}
             await self.streams.publish_event(room, encode(frame))
+
+    async def republish(self, message: StoredMessage) -> None:
+        """A message hidden until a decision, shown again: its frame goes out once more (same id)."""
+        await self.streams.publish_event(message.room, _render(message))
+
+    async def publish_approved(self, item: Item) -> None:
+        """A held message a helper approved: stored now, under the next id, and published."""
+        pseudonym = item.author_pseudonym
+        async with self._lock(item.room):
+            stored = await self.messages.append(
+                item.room, item.author_session_id, pseudonym, item.author_role, item.text, item.cw, self.now(),
+            )
+            await self.streams.publish(item.room, stored.seq, _render(stored))
+        await self._desk().queue.set_message(item.id, stored.seq, self.now())
 
     # -- duty (protocol §8) ------------------------------------------------------------------
 
@@ -388,6 +455,8 @@ class Hub:
         for other in session.connections:
             self.send(other, {"type": "duty", "on": frame.on, "rooms": rooms,
                               "ref": frame.ref if other is conn else None})
+        if frame.on and self.desk is not None:
+            await self.desk.replay(session)
 
     # -- control: changes every process must apply -----------------------------------------
 
@@ -420,6 +489,12 @@ class Hub:
                 await self._apply_sanction(message)
             case "kick":
                 await self._remove(str(message.get("session")), str(message.get("room")), "kicked", None)
+            case "item":
+                if self.desk is not None:
+                    self.desk.deliver(dict(message["item"]), bool(message.get("new")))
+            case "notice":
+                await self._remove(str(message.get("session")), str(message.get("room")),
+                                   str(message.get("code")), None, leave=False)
             case other:
                 log.warning("unknown control message %r", other)
 
@@ -497,6 +572,8 @@ class Hub:
         await self.streams.flush_outbox()
         await self.reload_rooms()
         await self.streams.catch_up()
+        if self.desk is not None:
+            await self.desk.replay_all()
 
     async def _presence_loop(self) -> None:
         while True:
@@ -518,6 +595,10 @@ class Hub:
             await asyncio.sleep(self.config.heartbeat_s)
             try:
                 await self.state.keep_alive({s.id: set(s.duty) for s in self.registry.live() if s.duty})
+                if self.desk is not None:
+                    open_items = await self.desk.queue.counts_by_priority()
+                    for priority in range(4):
+                        self.metrics.queue_open.labels(priority=str(priority)).set(open_items.get(priority, 0))
                 if self._rooms_last is not None:
                     await self.streams.catch_up(await self._rooms_last())
             except Exception:

@@ -35,6 +35,10 @@ class HubMetrics:
         self.overflows = Counter(
             "entraide_send_queue_overflows", "Slow readers cut off (4009) when their send queue was full", registry=r,
         )
+        self.queue_open = Gauge(
+            "entraide_queue_items_open", "Unresolved moderation queue items, by priority (3 = crisis)",
+            ["priority"], registry=r, multiprocess_mode="livemax",
+        )
         self.broker_reconnects = Counter(
             "entraide_broker_reconnects", "Times the broker connection was lost and re-established", registry=r,
         )

@@ -15,8 +15,22 @@ from typing import Any
 from chat.errors import FrameError
 
 __all__ = [
-    "Duty", "EraseMine", "Hello", "Inbound", "Join", "Leave", "Rename", "Report", "Say",
-    "decode_inbound", "encode", "normalise_locale", "timestamp",
+    "Claim",
+    "Duty",
+    "EraseMine",
+    "Hello",
+    "Inbound",
+    "Join",
+    "Leave",
+    "Release",
+    "Rename",
+    "Report",
+    "Resolve",
+    "Say",
+    "decode_inbound",
+    "encode",
+    "normalise_locale",
+    "timestamp",
 ]
 
 _LOCALE = re.compile(r"^([a-zA-Z]{2,3})(?:[-_]([a-zA-Z]{2}))?$")
@@ -29,6 +43,8 @@ class Hello:
     token: str | None
     locale: str
     ref: str | None = None
+    #: Entraide addition: open the staff session of the HttpOnly login cookie sent with the handshake.
+    staff: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +100,33 @@ class Duty:
     ref: str | None = None
 
 
-Inbound = Hello | Join | Leave | Say | Report | EraseMine | Rename | Duty
+@dataclass(frozen=True, slots=True)
+class Claim:
+    item: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """Entraide addition: give a claimed item back to the queue."""
+
+    item: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resolve:
+    item: str
+    action: str
+    duration_s: int | None
+    note: str
+    ref: str | None = None
+
+
+RESOLVE_ACTIONS = ("dismiss", "approve", "hide", "warn", "timeout", "kick", "ban", "escalate")
+MAX_DURATION_S = 365 * 24 * 3600
+
+Inbound = Hello | Join | Leave | Say | Report | EraseMine | Rename | Duty | Claim | Release | Resolve
 
 
 def normalise_locale(raw: str) -> str:
@@ -138,7 +180,10 @@ def decode_inbound(text: str, *, ref_max_length: int = 64) -> Inbound:
     match kind:
         case "hello":
             locale = f.optional_string("locale", max_length=16)
-            return Hello(f.optional_string("token", max_length=200), normalise_locale(locale or "fr"), ref)
+            return Hello(
+                f.optional_string("token", max_length=200), normalise_locale(locale or "fr"), ref,
+                staff=obj.get("staff") is True,
+            )
         case "join":
             return Join(
                 f.string("room", max_length=100), f.optional_string("since", max_length=40),
@@ -173,6 +218,23 @@ def decode_inbound(text: str, *, ref_max_length: int = 64) -> Inbound:
             ):
                 raise FrameError("bad_field", ref, field="rooms", detail='must be "all" or a list of room slugs')
             return Duty(on, tuple(dict.fromkeys(rooms)), ref)
+        case "claim":
+            return Claim(f.string("item", max_length=40), ref)
+        case "release":
+            return Release(f.string("item", max_length=40), ref)
+        case "resolve":
+            action = f.string("action", max_length=20)
+            if action not in RESOLVE_ACTIONS:
+                raise FrameError("bad_field", ref, field="action", detail="unknown action")
+            duration = obj.get("duration_s")
+            if duration is not None and (
+                isinstance(duration, bool) or not isinstance(duration, int) or not 0 < duration <= MAX_DURATION_S
+            ):
+                raise FrameError("bad_field", ref, field="duration_s", detail="a number of seconds")
+            if action == "timeout" and duration is None:
+                raise FrameError("bad_field", ref, field="duration_s", detail="timeout needs duration_s")
+            return Resolve(f.string("item", max_length=40), action, duration,
+                           f.optional_string("note", max_length=2000) or "", ref)
         case _:
             raise FrameError("unknown_type", ref)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -71,16 +72,35 @@ class MessageStore:
             last_seq, purged_through = state
             if since is not None and purged_through <= since <= last_seq:
                 rows = (await db.scalars(
-                    select(MessageRow).where(MessageRow.room_slug == room, MessageRow.seq > since)
+                    select(MessageRow)
+                    .where(MessageRow.room_slug == room, MessageRow.seq > since, MessageRow.hidden.is_(False))
                     .order_by(MessageRow.seq).limit(resume_max + 1)
                 )).all()
                 if len(rows) <= resume_max:
                     return History([_record(r) for r in rows], gap=False)
             rows = (await db.scalars(
-                select(MessageRow).where(MessageRow.room_slug == room)
+                select(MessageRow).where(MessageRow.room_slug == room, MessageRow.hidden.is_(False))
                 .order_by(MessageRow.seq.desc()).limit(latest)
             )).all()
             return History([_record(r) for r in reversed(rows)], gap=since is not None)
+
+    async def around(
+        self, room: str, seq: int | None, before: int, after: int,
+    ) -> tuple[list[StoredMessage], list[StoredMessage]]:
+        """What a helper reads around a message: up to `before` shown messages before `seq` and
+        `after` after it, oldest first (`seq` None: the room's latest, before nothing)."""
+        async with self._sessions() as db:
+            shown = (MessageRow.room_slug == room, MessageRow.hidden.is_(False))
+            earlier = select(MessageRow).where(*shown)
+            if seq is not None:
+                earlier = earlier.where(MessageRow.seq < seq)
+            rows_before = (await db.scalars(earlier.order_by(MessageRow.seq.desc()).limit(before))).all()
+            rows_after: Sequence[MessageRow] = []
+            if seq is not None and after > 0:
+                rows_after = (await db.scalars(
+                    select(MessageRow).where(*shown, MessageRow.seq > seq).order_by(MessageRow.seq).limit(after)
+                )).all()
+            return [_record(r) for r in reversed(rows_before)], [_record(r) for r in rows_after]
 
     async def last_seq(self, room: str) -> int:
         """The room's counter: every id up to it is committed (or was rolled back for good)."""
@@ -95,6 +115,15 @@ class MessageStore:
         async with self._sessions() as db:
             row = await db.get(MessageRow, (room, seq))
             return None if row is None else _record(row)
+
+    async def set_hidden(self, room: str, seq: int, hidden: bool) -> StoredMessage | None:
+        """Hide a message from every history (or show it again); None when it is gone."""
+        async with self._sessions.begin() as db:
+            row = await db.get(MessageRow, (room, seq))
+            if row is None:
+                return None
+            row.hidden = hidden
+            return _record(row)
 
     async def erase_session(self, session_id: str) -> dict[str, list[int]]:
         """Delete every message of a session; returns the ids removed, per room."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rooms.db import Base
@@ -87,3 +87,5 @@ class MessageRow(Base):
     text: Mapped[str] = mapped_column(Text)
     cw: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Hidden by a helper (or by enough reports, until a helper decides): out of every history.
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -15,6 +15,7 @@ from chat.hub import Hub
 from chat.metrics import HubMetrics
 from chat.retention import Purger
 from chat.state import MemoryState, SharedState
+from moderation.queue import QueueStore
 from moderation.store import ModerationStore
 from rooms.db import make_engine, make_sessionmaker
 from rooms.message_store import MessageStore
@@ -38,6 +39,7 @@ class Services:
     purger: Purger
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     staff: StaffServices | None = None  # helpers and admins: accounts, console, audit, helplines
+    queue: QueueStore | None = None  # the moderation queue (helpers' dashboard, alerts)
 
     @classmethod
     async def start(cls, config: AppConfig) -> Services:
@@ -53,10 +55,11 @@ class Services:
         messages = MessageStore(sessionmaker)
         sessions = SessionStore(sessionmaker)
         staff = StaffServices.build(config.accounts, config.helplines, sessionmaker, rooms, config.chat.history_size)
+        queue = QueueStore(sessionmaker)
         hub = Hub(
             config.chat, broker, state, messages, sessions, ModerationStore(sessionmaker), Pseudonyms(),
             metrics=HubMetrics(), rooms_loader=rooms.active, rooms_last=messages.last_seqs,
-            staff=staff.accounts,
+            staff=staff.accounts, queue=queue,
         )
         await rooms.seed(config.rooms.seed, datetime.now(UTC))
         hub.set_rooms(await rooms.active())
@@ -66,6 +69,7 @@ class Services:
         )
         services = cls(config, engine, broker, state, rooms, hub, purger)
         services.staff = staff
+        services.queue = queue
         staff.attach(hub.registry)
         await hub.start()
         services.tasks.append(asyncio.get_running_loop().create_task(purger.run()))

@@ -11,6 +11,8 @@ from chat.connection import Connection
 from chat.endpoint import serve_connection
 from web.services import Services
 
+STAFF_COOKIE = "entraide_staff"  # web.auth.COOKIE; not imported: this module stays free of the accounts code
+
 __all__ = ["StarletteTransport", "origin_allowed", "websocket_endpoint"]
 
 
@@ -68,6 +70,6 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         StarletteTransport(ws), services.config.chat.send_queue_size, on_overflow=services.hub.metrics.overflows.inc,
     )
     try:
-        await serve_connection(services.hub, conn)
+        await serve_connection(services.hub, conn, staff_token=ws.cookies.get(STAFF_COOKIE))
     finally:
         await conn.finish()

@@ -8,12 +8,13 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import moderation.models
+import moderation.queue_models
 import moderation.staff_models
 import rooms.models
 from rooms.config import DatabaseConfig
 from rooms.db import Base, make_engine
 
-_ = (rooms.models, moderation.models, moderation.staff_models)  # imported for their tables
+_ = (rooms.models, moderation.models, moderation.queue_models, moderation.staff_models)  # imported for their tables
 target_metadata = Base.metadata
 
 

@@ -1,0 +1,220 @@
+"""The pair-aidants' side of the hub: queue items to those on duty, and what they decide.
+
+Delivery is at least once. An item is stored before anyone is told; then every process
+sends it to its own sessions on duty for the item's room. A helper who goes on duty, or
+whose connection comes back (here or on another process), gets every unresolved item of
+their rooms again, and so does every on-duty helper of a process whose broker connection
+came back: clients deduplicate by item id.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from chat.connection import Connection
+from chat.errors import RequestError
+from chat.protocol import Claim, Release, Resolve, encode
+from chat.sessions import Session
+from moderation.audit import Actor, AuditEntry
+from moderation.queue import Conflict, Item, QueueStore
+from rooms.records import StoredMessage
+
+if TYPE_CHECKING:
+    from chat.hub import Hub
+
+__all__ = ["Desk", "DeskConfig"]
+
+log = logging.getLogger(__name__)
+
+STAFF_ROLES = ("helper", "admin")
+
+
+@dataclass(frozen=True, slots=True)
+class DeskConfig:
+    # Reports whose summed weight reaches this hide the message until a helper decides.
+    report_hide_weight: float = 3.0
+    # How many reports one session may file in `report_window_s`.
+    reports_per_window: int = 10
+    report_window_s: float = 600.0
+
+
+class Desk:
+    def __init__(self, hub: Hub, queue: QueueStore, config: DeskConfig) -> None:
+        self._hub = hub
+        self.queue = queue
+        self.config = config
+
+    # -- who sees what -------------------------------------------------------------------
+
+    @staticmethod
+    def sees(session: Session, frame: dict[str, Any]) -> bool:
+        """On duty for the item's room; or, once escalated, any helper on duty; then admins."""
+        if session.role not in STAFF_ROLES:
+            return False
+        room, level = str(frame["room"]), int(frame.get("escalation") or 0)
+        if room in session.duty and session.may_moderate(room):
+            return True
+        if level >= 1 and session.duty:
+            return True
+        return level >= 2 and session.role == "admin"
+
+    def deliver(self, frame: dict[str, Any], new: bool) -> None:
+        """To this process's sessions that see the item: `alert` when new, `item` when changed."""
+        text = encode({"type": "alert" if new else "item", "item": frame})
+        for session in self._hub.registry.live():
+            if self.sees(session, frame):
+                for conn in session.connections:
+                    conn.offer(text)
+
+    async def push(self, item: Item, new: bool) -> None:
+        await self._hub.announce("item", item=item.frame(), new=new)
+
+    async def replay(self, session: Session, only: Connection | None = None) -> None:
+        """Every unresolved item the session sees, as `alert`s (clients drop the ones they have)."""
+        if session.role not in STAFF_ROLES or not session.duty:
+            return
+        rooms = None if session.role == "admin" else sorted(r for r in self._hub.rooms if session.may_moderate(r))
+        for item in await self.queue.unresolved(rooms):
+            frame = item.frame()
+            if self.sees(session, frame):
+                text = encode({"type": "alert", "item": frame})
+                for conn in [only] if only is not None else list(session.connections):
+                    conn.offer(text)
+
+    async def replay_all(self) -> None:
+        for session in self._hub.registry.live():
+            if session.duty:
+                await self.replay(session)
+
+    # -- opening items -----------------------------------------------------------------------
+
+    async def open(
+        self, *, room: str, kind: str, priority: int, session: Session, pseudonym: str, text: str,
+        cw: str | None, reasons: list[str], message_seq: int | None,
+    ) -> Item:
+        item = await self.queue.create(
+            room=room, kind=kind, priority=priority, now=self._hub.now(), author_session_id=session.id,
+            author_pseudonym=pseudonym, author_role=session.role, text=text, cw=cw, reasons=reasons,
+            message_seq=message_seq,
+        )
+        await self.push(item, new=True)
+        return item
+
+    async def report(self, session: Session, room: str, message: StoredMessage, reason: str) -> None:
+        item, hide = await self.queue.report(
+            room=room, seq=message.seq, reporter=session.id, reason=reason, now=self._hub.now(),
+            author_session_id=message.session_id, author_pseudonym=message.pseudonym, author_role=message.role,
+            text=message.text, cw=message.cw, hide_at=self.config.report_hide_weight,
+        )
+        if item is None:
+            return  # the same session again: acknowledged, nothing changes
+        if hide:
+            await self._hub.messages.set_hidden(room, message.seq, True)
+            await self._hub.publish_hidden(room, [message.seq])
+        await self.push(item, new=True)
+
+    # -- helpers' frames -------------------------------------------------------------------------
+
+    async def _item_for(self, session: Session, item_id: str, ref: str | None) -> Item:
+        if session.role not in STAFF_ROLES:
+            raise RequestError("forbidden", ref)
+        item = await self.queue.get(item_id)
+        if item is None:
+            raise RequestError("not_found", ref)
+        if not session.may_moderate(item.room) and not (item.escalation >= 2 and session.role == "admin"):
+            raise RequestError("forbidden", ref)
+        return item
+
+    def _audit(self, session: Session, action: str, item: Item, reason: str | None, **details: Any) -> AuditEntry:
+        return AuditEntry(
+            actor=Actor(session.username or session.id, session.role), action=f"item.{action}",
+            target_kind="item", target=item.id, at=self._hub.now(), room=item.room, reason=reason,
+            details={"kind": item.kind, "priority": item.priority, **details},
+        )
+
+    async def claim(self, conn: Connection, session: Session, frame: Claim) -> None:
+        item = await self._item_for(session, frame.item, frame.ref)
+        try:
+            item = await self.queue.claim(item.id, self._name(session), self._hub.now(),
+                                          self._audit(session, "claim", item, None))
+        except Conflict:
+            raise RequestError("conflict", frame.ref, claimed_by=item.claimed_by) from None
+        self._hub.send(conn, {"type": "ack", "ref": frame.ref, "status": "claimed", "item": item.id})
+        await self.push(item, new=False)
+
+    async def release(self, conn: Connection, session: Session, frame: Release) -> None:
+        item = await self._item_for(session, frame.item, frame.ref)
+        try:
+            item = await self.queue.release(item.id, self._name(session), self._hub.now(),
+                                            self._audit(session, "release", item, None))
+        except Conflict:
+            raise RequestError("conflict", frame.ref, claimed_by=item.claimed_by) from None
+        self._hub.send(conn, {"type": "ack", "ref": frame.ref, "status": "released", "item": item.id})
+        await self.push(item, new=False)
+
+    async def resolve(self, conn: Connection, session: Session, frame: Resolve) -> None:
+        item = await self._item_for(session, frame.item, frame.ref)
+        if frame.action == "approve" and (item.kind != "held" or item.message_seq is not None):
+            raise RequestError("bad_field", frame.ref, field="action", detail="only a held message is approved")
+        if frame.action == "escalate":
+            await self._escalate(conn, session, item, frame)
+            return
+        note = frame.note.strip()
+        try:
+            resolved = await self.queue.resolve(
+                item.id, self._name(session), frame.action, note, self._hub.now(),
+                self._audit(session, f"resolve.{frame.action}", item, note or None, duration_s=frame.duration_s),
+            )
+        except Conflict:
+            raise RequestError("conflict", frame.ref, claimed_by=item.claimed_by) from None
+        await self._apply(resolved, frame)
+        self._hub.send(conn, {"type": "ack", "ref": frame.ref, "status": "resolved", "item": item.id})
+        await self.push(resolved, new=False)
+        if resolved.kind == "report" and resolved.message_seq is not None:
+            for reporter in await self.queue.reporters(resolved.room, resolved.message_seq):
+                await self._hub.announce("notice", session=reporter, room=resolved.room, code="report_handled")
+
+    def _name(self, session: Session) -> str:
+        return session.username or session.id
+
+    async def _escalate(self, conn: Connection, session: Session, item: Item, frame: Resolve) -> None:
+        escalated = await self.queue.escalate(item.id, 2, self._hub.now())
+        if escalated is None:
+            raise RequestError("not_found", frame.ref)
+        self._hub.send(conn, {"type": "ack", "ref": frame.ref, "status": "escalated", "item": item.id})
+        await self.push(escalated, new=True)  # new to the admins who now see it
+
+    async def _apply(self, item: Item, frame: Resolve) -> None:
+        """What the decision does to the people concerned, on every process."""
+        hub, room, author = self._hub, item.room, item.author_session_id
+        now = hub.now()
+        match frame.action:
+            case "dismiss":
+                if item.auto_hidden and item.message_seq is not None:
+                    # Hidden by reports until a decision: the decision is that it stays.
+                    shown = await hub.messages.set_hidden(room, item.message_seq, False)
+                    if shown is not None:
+                        await hub.republish(shown)
+            case "approve":
+                await hub.publish_approved(item)
+            case "hide":
+                if item.message_seq is not None:
+                    await hub.messages.set_hidden(room, item.message_seq, True)
+                    await hub.publish_hidden(room, [item.message_seq])
+            case "warn":
+                await hub.announce("notice", session=author, room=room, code="warned")
+            case "timeout":
+                await hub.sanction(author, room, "mute", now + timedelta(seconds=frame.duration_s or 0))
+            case "kick":
+                await hub.kick(author, room)
+            case "ban":
+                ban_until = None if frame.duration_s is None else now + timedelta(seconds=frame.duration_s)
+                await hub.sanction(author, room, "ban", ban_until)
+
+
+def held_ack_id(item: Item) -> str:
+    """The `id` of a held message's ack: not a message id (it has none until approved)."""
+    return f"held-{item.id}"
