@@ -140,8 +140,9 @@ class Cluster:
 
     async def local(self, redis_url: str | None = None, **overrides: Any) -> Server:
         """A server inside the test's process, sharing the same Redis and database."""
+        config = self.config(**overrides)
         server = await self.factory(
-            overrides=self.config(**overrides), rooms=self.config()["room"], database_url=self.database_url,
+            overrides=config, rooms=config["room"], database_url=self.database_url,
             environ={"REDIS_URL": redis_url or self.redis_url},
         )
         self.servers.append(server)
