@@ -13,6 +13,7 @@ _KEYS = (
     "flood_refusals", "flood_window_s", "protocol_errors", "protocol_error_window_s",
     "presence_interval_s", "session_idle_days", "max_rooms_per_session", "frames_per_s",
     "frames_burst", "ref_max_length", "report_reason_max_length", "reorder_grace_s", "heartbeat_s",
+    "probation_s", "ban_memory_days",
 )
 
 
@@ -49,6 +50,10 @@ class HubConfig:
     # How often a process refreshes its presence and duty entries in the shared state; they
     # expire after 30 s (60 s for duty), so a killed process's people leave by themselves.
     heartbeat_s: float = 10.0
+    # Ban evasion without addresses: a session younger than this, speaking in a room where
+    # someone was banned within `ban_memory_days`, has its messages reviewed (docs/moderation.md).
+    probation_s: float = 900.0
+    ban_memory_days: float = 7.0
 
     @classmethod
     def from_table(cls, t: Table) -> HubConfig:
@@ -79,4 +84,6 @@ class HubConfig:
             ),
             reorder_grace_s=t.number("reorder_grace_s", d.reorder_grace_s, low=0, high=5),
             heartbeat_s=t.number("heartbeat_s", d.heartbeat_s, low=0.05, high=20),
+            probation_s=t.number("probation_s", d.probation_s, low=0, high=30 * 86400),
+            ban_memory_days=t.number("ban_memory_days", d.ban_memory_days, low=0, high=365),
         )

@@ -16,7 +16,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chat.broker import Broker
@@ -363,10 +363,19 @@ class Hub:
                 raise CloseError("flooding", CLOSE_FLOODING, ref=frame.ref)
             raise RequestError(refusal.code, frame.ref, retry_after_s=round(max(refusal.retry_after_s, 0.1), 1))
         cw = frame.cw.strip() if frame.cw else None
-        if self.desk is not None and session.role == "peer" and spec.moderation == "pre":
-            item = await self.desk.open(
+        review: list[str] = []  # why a helper should see this message (published or held)
+        hold = False
+        if self.desk is not None and session.role == "peer":
+            if spec.moderation == "pre":
+                review.append("pre-moderated room")
+                hold = True
+            elif await self._on_probation(session, spec.slug, now):
+                review.append("new session in a room with a recent ban")
+                hold = self.presence(spec.slug)[1] > 0  # held only when someone can approve it
+        if hold:
+            item = await self._desk().open(
                 room=spec.slug, kind="held", priority=1, session=session, pseudonym=session.pseudonyms[spec.slug],
-                text=text, cw=cw or None, reasons=["pre-moderated room"], message_seq=None,
+                text=text, cw=cw or None, reasons=review, message_seq=None,
             )
             self.send(conn, {"type": "ack", "ref": frame.ref, "id": held_ack_id(item), "status": "held"})
             return
@@ -378,6 +387,21 @@ class Hub:
             )
             self.send(conn, {"type": "ack", "ref": frame.ref, "id": stored.id, "status": "published"})
             await self.streams.publish(spec.slug, stored.seq, _render(stored))
+        if review:
+            await self._desk().open(
+                room=spec.slug, kind="auto", priority=1, session=session, pseudonym=stored.pseudonym,
+                text=text, cw=stored.cw, reasons=review, message_seq=stored.seq,
+            )
+
+    async def _on_probation(self, session: Session, room: str, now: datetime) -> bool:
+        created = session.created_at
+        if created is None:
+            return False
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=UTC)
+        if (now - created).total_seconds() >= self.config.probation_s:
+            return False
+        return await self.moderation.recent_ban(room, now - timedelta(days=self.config.ban_memory_days))
 
     async def _rename(self, conn: Connection, session: Session, frame: Rename) -> None:
         spec = self._room(frame.room, frame.ref)

@@ -37,6 +37,8 @@ class Session:
     moderates: frozenset[str] | None = frozenset()
     #: Rooms this session is on duty for (protocol §8); empty for peers.
     duty: set[str] = field(default_factory=set)
+    #: When the session was first opened: a very new one is on probation where a ban is recent.
+    created_at: datetime | None = None
 
     def may_moderate(self, room: str) -> bool:
         if self.role not in ("helper", "admin"):
@@ -81,6 +83,7 @@ class SessionRegistry:
             token = secrets.token_urlsafe(32)  # 256 bits
             record = await self._store.create(secrets.token_hex(16), hash_token(token), "peer", locale, now)
             session = self._new(record.id, token, record.role, locale, {}, [], clock)
+            session.created_at = now
             self._live[hash_token(token)] = session
             return session
         digest = hash_token(token)
@@ -98,6 +101,7 @@ class SessionRegistry:
             return live
         sanctions = await self._moderation.active_sanctions(record.id, now)
         session = self._new(record.id, token, record.role, locale, dict(record.pseudonyms), sanctions, clock)
+        session.created_at = record.created_at
         self._live[digest] = session
         return session
 

@@ -58,6 +58,16 @@ class ModerationStore:
         async with self._sessions.begin() as db:
             db.add(SanctionRow(session_id=session_id, room_slug=room, kind=kind, until=until, created_at=now))
 
+    async def recent_ban(self, room: str, since: datetime) -> bool:
+        """Whether anyone was banned from this room since then (ban evasion: see docs/moderation.md)."""
+        async with self._sessions() as db:
+            found = await db.scalar(
+                select(SanctionRow.id).where(
+                    SanctionRow.kind == "ban", SanctionRow.room_slug == room, SanctionRow.created_at > since,
+                ).limit(1)
+            )
+            return found is not None
+
     async def active_sanctions(self, session_id: str, now: datetime) -> list[Sanction]:
         async with self._sessions() as db:
             rows = await db.scalars(

@@ -43,3 +43,4 @@ class SessionRecord:
     role: str
     locale: str
     pseudonyms: dict[str, str]  # room slug -> current pseudonym
+    created_at: datetime | None = None

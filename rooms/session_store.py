@@ -26,7 +26,7 @@ class SessionStore:
                 id=session_id, token_hash=token_hash, role=role, locale=locale, created_at=now,
                 last_seen_at=now,
             ))
-        return SessionRecord(session_id, role, locale, {})
+        return SessionRecord(session_id, role, locale, {}, now)
 
     async def resume(self, token_hash: str, locale: str, now: datetime, idle_before: datetime) -> SessionRecord | None:
         """The session of a token, unless it is unknown or idle past expiry; marks it seen."""
@@ -43,7 +43,7 @@ class SessionStore:
                 select(PseudonymRow.room_slug, PseudonymRow.pseudonym)
                 .where(PseudonymRow.session_id == row.id, PseudonymRow.current.is_(True))
             )).all()
-            return SessionRecord(row.id, row.role, locale, {room: name for room, name in held})
+            return SessionRecord(row.id, row.role, locale, {room: name for room, name in held}, row.created_at)
 
     async def touch(self, session_ids: list[str], now: datetime) -> None:
         if session_ids:
