@@ -1,6 +1,7 @@
-"""Pages for the people who run Entraide: log in, the admin console, one's account, the
-first-admin setup link and invitations. Static shells (no inline script or style: CSP)
-whose scripts talk to the JSON API of `web.admin_api`.
+"""Pages for the people who run Entraide: log in, the admin console, the pair-aidants'
+dashboard, one's account, the first-admin setup link and invitations. Static shells (no
+inline script or style: CSP) whose scripts talk to the JSON APIs of `web.admin_api` and
+`web.staff_api`, and to `/ws`.
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ async def account_page(request: Request) -> Response:
     return await _guard(request, admin=False) or _page("account.html")
 
 
+async def dashboard_page(request: Request) -> Response:
+    """The pair-aidants' dashboard: the moderation queue, live (any helper or admin)."""
+    return await _guard(request, admin=False) or _page("dashboard.html")
+
+
 async def setup_page(_request: Request) -> Response:
     return _page("setup.html")
 
@@ -66,6 +72,7 @@ def routes() -> list[Route]:
         Route("/login", login_page, methods=["GET"]),
         Route("/admin", admin_page, methods=["GET"]),
         Route("/account", account_page, methods=["GET"]),
+        Route("/staff", dashboard_page, methods=["GET"]),
         Route("/setup", setup_page, methods=["GET"]),
         Route("/invite", invite_page, methods=["GET"]),
     ]

@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from web import admin, admin_api
+from web import admin, admin_api, staff_api
 from web.api import healthz, list_rooms, metrics
 from web.config import AppConfig, load_config
 from web.logs import AccessLog
@@ -64,6 +64,7 @@ def create_app(config: AppConfig | None = None) -> Starlette:
         Route("/healthz", healthz),
         Route("/metrics", metrics),
         *admin_api.routes(),
+        *staff_api.routes(),
         *admin.routes(),
         WebSocketRoute("/ws", websocket_endpoint),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

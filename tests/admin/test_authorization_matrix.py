@@ -69,6 +69,7 @@ STAFF = outcome(401, 401, 200, 200, 401, 200)
 ROOM_STAFF = outcome(401, 401, 403, 200, 401, 200)
 ADMIN = outcome(401, 401, 403, 403, 401, 200)
 ADMIN_CREATES = outcome(401, 401, 403, 403, 401, 201)
+ROOM_STAFF_CREATES = outcome(401, 401, 403, 201, 401, 201)
 BAD_LINK = outcome(403, 403, 403, 403, 403, 403)
 
 CARD = {"title": "Carte", "text": "Texte.", "line": [{"name": "Urgences", "phone": "112"}]}
@@ -121,6 +122,20 @@ async def a_fresh_login(world: World, who: Who) -> Request:
     return "/api/logout", {}
 
 
+def an_item(action: str, **kwargs: Any) -> Build:
+    """A queue item of the room (a report on a message), and the route `action` about it."""
+    async def build(world: World, _who: Who) -> Request:
+        queue = world.server.services.queue
+        assert queue is not None
+        item = await queue.create(
+            room=ROOM, kind="report", priority=1, now=world.server.services.hub.now(),
+            author_session_id=f"s{next(world.serial)}", author_pseudonym="Héron calme", author_role="peer",
+            text="un message", cw=None, reasons=["report"],
+        )
+        return f"/api/staff/items/{item.id}/{action}", dict(kwargs)
+    return build
+
+
 @dataclass(frozen=True)
 class Row:
     build: Build
@@ -147,6 +162,7 @@ ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/invite"): Row(fixed("/invite"), EVERYONE_200),
     ("GET", "/account"): Row(fixed("/account"), outcome(303, 303, 200, 200, 303, 200)),
     ("GET", "/admin"): Row(fixed("/admin"), outcome(303, 303, 403, 403, 303, 200)),
+    ("GET", "/staff"): Row(fixed("/staff"), outcome(303, 303, 200, 200, 303, 200)),
     # One-time links: without a valid token nobody gets anything, whoever they are.
     ("POST", "/api/setup/check"): Row(fixed("/api/setup/check", json={"token": "x" * 43}), BAD_LINK),
     ("POST", "/api/setup"): Row(fixed("/api/setup", json={"token": "x" * 43, "username": "eve", "password": PASSWORD}),
@@ -156,6 +172,9 @@ ROWS: dict[tuple[str, str], Row] = {
         fixed("/api/invitations/accept", json={"token": "x" * 43, "username": "eve", "password": PASSWORD}), BAD_LINK),
     # A room's log, for the helpers of that room.
     ("GET", "/api/staff/rooms/{slug}/audit"): Row(fixed(f"/api/staff/rooms/{ROOM}/audit"), ROOM_STAFF),
+    # The dashboard's reads and notes about a queue item, for the helpers of its room.
+    ("GET", "/api/staff/items/{id}/context"): Row(an_item("context"), ROOM_STAFF),
+    ("POST", "/api/staff/items/{id}/notes"): Row(an_item("notes", json={"text": "Une note."}), ROOM_STAFF_CREATES),
     # The admin console's API.
     ("GET", "/api/admin/rooms"): Row(fixed("/api/admin/rooms"), ADMIN),
     ("POST", "/api/admin/rooms"): Row(new_room, ADMIN_CREATES),
@@ -245,10 +264,10 @@ async def test_http_routes(world):
 
 
 async def test_cookie_writes_without_the_csrf_token_are_refused(world):
-    """Every change an admin could make with the console's cookie needs the X-CSRF-Token header."""
+    """Every change an admin could make with the pages' cookie needs the X-CSRF-Token header."""
     admin_cookie = world.who["admin"].page
     for (method, template), row in sorted(ROWS.items()):
-        if method == "GET" or not template.startswith("/api/admin/"):
+        if method == "GET" or not template.startswith(("/api/admin/", "/api/staff/")):
             continue
         path, kwargs = await row.build(world, world.who["admin"])
         response = await call(world.server, method, path, headers=admin_cookie, **kwargs)

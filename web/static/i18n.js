@@ -188,6 +188,14 @@ const STRINGS = {
     "notice.fallback.banned": "Vous ne pouvez plus entrer dans ce salon.",
     "notice.fallback.room_closing": "Le salon va bientôt fermer.",
     "notice.fallback.other": "Message de l'équipe.",
+
+    "asHelper.title": "Équipe",
+    "asHelper.toggle": "Parler en tant que pair-aidant·e",
+    "asHelper.note": "Vos messages portent alors le badge « pair-aidant·e », sous le pseudonyme de votre compte dans ce salon.",
+    "asHelper.dashboard": "Ouvrir le tableau de bord",
+    "asHelper.on": "Vous parlez maintenant en tant que pair-aidant·e.",
+    "asHelper.off": "Vous parlez maintenant comme pair, sans badge.",
+    "asHelper.ended": "Votre connexion d'équipe a pris fin : vous parlez de nouveau comme pair.",
   },
 
   en: {
@@ -369,6 +377,14 @@ const STRINGS = {
     "notice.fallback.banned": "You can no longer enter this room.",
     "notice.fallback.room_closing": "The room is closing soon.",
     "notice.fallback.other": "A message from the team.",
+
+    "asHelper.title": "Team",
+    "asHelper.toggle": "Speak as a peer helper",
+    "asHelper.note": "Your messages then carry the “peer helper” badge, under your account's pseudonym in this room.",
+    "asHelper.dashboard": "Open the dashboard",
+    "asHelper.on": "You are now speaking as a peer helper.",
+    "asHelper.off": "You are now speaking as a peer, without the badge.",
+    "asHelper.ended": "Your team login has ended: you are speaking as a peer again.",
   },
 };
 

@@ -37,7 +37,7 @@ onLangChange(render);
   if (invitation) {
     wireNewAccount(
       form, (fields) => api("POST", "/api/invitations/accept", { token, ...fields }),
-      (login) => (login.role === "admin" ? "/admin" : "/account"),
+      (login) => (login.role === "admin" ? "/admin" : "/staff"),
     );
     document.getElementById("username").focus();
   }

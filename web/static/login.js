@@ -1,8 +1,8 @@
 // The team's log-in page: POST /api/login, then on to where the person was going.
 
-import { setText } from "./dom.js";
+import { setText, local } from "./dom.js";
 import { t } from "./i18n.js";
-import { api, ApiError, errorText, initStaffPage, nextPath, whoAmI } from "./staff.js";
+import { api, ApiError, errorText, initStaffPage, nextPath, whoAmI, STAFF_HINT } from "./staff.js";
 
 const form = document.getElementById("login-form");
 const error = document.getElementById("login-error");
@@ -11,7 +11,7 @@ const username = document.getElementById("username");
 const password = document.getElementById("password");
 
 function home(role) {
-  return nextPath(role === "admin" ? "/admin" : "/account");
+  return nextPath(role === "admin" ? "/admin" : "/staff");
 }
 
 form.addEventListener("submit", async (event) => {
@@ -26,6 +26,7 @@ form.addEventListener("submit", async (event) => {
   setText(submit, t("login.busy"));
   try {
     const me = await api("POST", "/api/login", { username: username.value.trim(), password: password.value });
+    local.set(STAFF_HINT, "1");
     location.assign(home(me.role));
     return;
   } catch (problem) {
@@ -53,7 +54,7 @@ whoAmI().then((me) => {
   note.append(t("login.already", { name: me.username }), " ");
   const link = document.createElement("a");
   link.href = home(me.role);
-  link.textContent = me.role === "admin" ? t("staff.nav.console") : t("staff.nav.account");
+  link.textContent = me.role === "admin" ? t("staff.nav.console") : t("staff.nav.dashboard");
   note.append(link);
 }).catch(() => {});
 username.focus();

@@ -29,6 +29,8 @@ const KEYS = {
   charter: `entraide.charter.${slug}`,  // localStorage: the charter version acknowledged
   ignored: `entraide.ignored.${slug}`,  // localStorage: pseudonyms ignored in this room
   names: `entraide.names.${slug}`,      // localStorage: pseudonyms this session held here
+  asHelper: "entraide.asHelper",        // sessionStorage: "1" when this tab speaks as a peer helper
+  staffHint: "entraide.staffHint",      // localStorage: set by the staff pages after a login
 };
 const NEAR_BOTTOM_PX = 120;
 const MAX_MINE_IDS = 500;
@@ -86,6 +88,8 @@ const els = {
   eraseConfirm: $("erase-confirm"),
   eraseCancel: $("erase-cancel"),
   toast: $("toast"),
+  helperCard: $("helper-card"),
+  asHelper: $("as-helper"),
 };
 
 const state = {
@@ -112,6 +116,9 @@ const state = {
   gapShown: false,
   newBelow: false,
   reportTarget: null,      // { id, author, opener }
+  // A team member may speak with the badge: hello with "staff": true opens the session of the
+  // HttpOnly login cookie (the page never sees that token); otherwise the peer session.
+  asHelper: session.get(KEYS.asHelper) === "1" && local.get(KEYS.staffHint) === "1",
 };
 if (!Array.isArray(state.ignored)) state.ignored = [];
 
@@ -125,6 +132,14 @@ let quietUntil = 0;       // until then a reconnection we asked for is not annou
 
 const socket = new ChatSocket({
   locale: () => lang(),
+  staff: () => state.asHelper,
+  onBadToken: () => {
+    // The team login ended (logged out, expired, disabled): carry on as a peer.
+    setAsHelper(false);
+    els.helperCard.hidden = true;
+    local.remove(KEYS.staffHint);
+    toast(t("asHelper.ended"));
+  },
   onReady: () => {
     if (!state.left) joinRoom();
   },
@@ -184,7 +199,7 @@ function errorText(frame) {
 // (docs/protocol.md), so a message signed with one of them is ours. The list is tied to the
 // token: a new session starts a new list.
 function tokenTag() {
-  return hash(local.get("entraide.token") || "");
+  return state.asHelper ? "staff" : hash(local.get("entraide.token") || "");
 }
 
 let namesCache = null;
@@ -1332,6 +1347,63 @@ function relocalize() {
   for (const p of els.notices.querySelectorAll("[data-i18n]")) setText(p, t(p.getAttribute("data-i18n")));
 }
 
+// -- speaking as a peer helper -------------------------------------------------------------------------
+
+function setAsHelper(on) {
+  state.asHelper = on;
+  els.asHelper.checked = on;
+  if (on) session.set(KEYS.asHelper, "1");
+  else session.remove(KEYS.asHelper);
+}
+
+/** Only a browser that logged in on the staff pages asks who it is (others never send a request). */
+async function offerHelperMode() {
+  if (local.get(KEYS.staffHint) !== "1") return;
+  let response;
+  try {
+    response = await fetch("/api/me", { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } });
+  } catch {
+    return;
+  }
+  if (response.status === 401) {
+    local.remove(KEYS.staffHint);
+    if (state.asHelper) {
+      setAsHelper(false);
+      socket.restart();
+    }
+    return;
+  }
+  if (!response.ok) return;
+  let me = null;
+  try {
+    me = await response.json();
+  } catch {
+    return;
+  }
+  const rooms = me && me.rooms;
+  if (!me || (me.role !== "admin" && !(rooms === "all" || (Array.isArray(rooms) && rooms.includes(slug))))) {
+    // Not one of this person's rooms (any more): they speak here as a peer.
+    if (state.asHelper) {
+      setAsHelper(false);
+      socket.restart();
+    }
+    return;
+  }
+  els.helperCard.hidden = false;
+  els.asHelper.checked = state.asHelper;
+}
+
+els.asHelper.addEventListener("change", () => {
+  setAsHelper(els.asHelper.checked);
+  // Another session speaks from now on: its own pseudonym here, the badge on its messages.
+  state.pseudonym = null;
+  namesCache = null;
+  renderPseudonym();
+  quietUntil = Date.now() + 3000;
+  socket.restart();
+  toast(t(state.asHelper ? "asHelper.on" : "asHelper.off"));
+});
+
 // -- start ---------------------------------------------------------------------------------------------
 
 function start() {
@@ -1349,6 +1421,7 @@ function start() {
     return;
   }
   socket.start();
+  offerHelperMode();
 }
 
 start();

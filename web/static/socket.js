@@ -7,6 +7,11 @@
 //
 // `request` resolves with the reply frame carrying the same ref (an `error` frame included)
 // and rejects with an Error whose `code` is "disconnected" when the connection drops first.
+//
+// Staff mode (`staff: () => true`): the hello asks for the session of the HttpOnly login cookie
+// the browser sends with the handshake (`"staff": true`, no token); the page never sees the
+// login token, and the peer token kept in localStorage is left alone. When the cookie no
+// longer opens anything (bad_token, close 4001), `onBadToken` is called.
 
 import { local } from "./dom.js";
 
@@ -30,8 +35,11 @@ export const CLOSE = {
 };
 
 export class ChatSocket {
-  constructor({ locale, onReady, onFrame, onState }) {
+  constructor({ locale, onReady, onFrame, onState, staff, onBadToken }) {
     this.locale = locale;
+    this.staff = staff || (() => false);
+    this.onBadToken = onBadToken || (() => {});
+    this.asStaff = false;         // the current connection said hello with the staff cookie
     this.onReady = onReady || (() => {});
     this.onFrame = onFrame || (() => {});
     this.onState = onState || (() => {});
@@ -144,9 +152,12 @@ export class ChatSocket {
       return;
     }
     this.ws = ws;
+    this.asStaff = Boolean(this.staff());
     ws.onopen = () => {
       this.openedAt = Date.now();
-      const hello = { type: "hello", token: this.token || null, locale: this.locale() };
+      const hello = this.asStaff
+        ? { type: "hello", token: null, locale: this.locale(), staff: true }
+        : { type: "hello", token: this.token || null, locale: this.locale() };
       ws.send(JSON.stringify(hello));
       this.helloTimer = setTimeout(() => {
         if (this.ws === ws && !this.ready) this.forceReconnect();
@@ -169,7 +180,7 @@ export class ChatSocket {
 
     if (frame.type === "welcome") {
       clearTimeout(this.helloTimer);
-      if (typeof frame.token === "string") local.set(TOKEN_KEY, frame.token);
+      if (!this.asStaff && typeof frame.token === "string") local.set(TOKEN_KEY, frame.token);
       this.role = frame.role || "peer";
       this.sessionLocale = frame.locale || null;
       this.ready = true;
@@ -179,8 +190,9 @@ export class ChatSocket {
       return;
     }
     if (frame.type === "error" && frame.code === "bad_token") {
-      // The server closes with 4001 next; forget the token so the next hello opens a new session.
-      local.remove(TOKEN_KEY);
+      // The server closes with 4001 next; forget the token so the next hello opens a new session
+      // (a staff hello carried none: the login is over, the page decides what comes next).
+      if (!this.asStaff) local.remove(TOKEN_KEY);
       return;
     }
     const ref = typeof frame.ref === "string" ? frame.ref : null;
@@ -242,7 +254,11 @@ export class ChatSocket {
       return;
     }
     if (code === CLOSE.BAD_TOKEN) {
-      local.remove(TOKEN_KEY);
+      if (this.asStaff) {
+        this.onBadToken();
+      } else {
+        local.remove(TOKEN_KEY);
+      }
     }
     this.scheduleRetry(code);
   }

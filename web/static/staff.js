@@ -2,10 +2,14 @@
 // in, the header's language switch and log-out button, and error texts.
 
 import "./staff-i18n.js";
-import { setText } from "./dom.js";
+import { setText, local } from "./dom.js";
 import { t, has, initLangSwitch, onLangChange } from "./i18n.js";
 
 let csrf = null;
+
+// A hint for the room pages that this browser has a team login, so that only then do they ask
+// /api/me (the login cookie itself is HttpOnly). Not a credential: the server decides.
+export const STAFF_HINT = "entraide.staffHint";
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -40,9 +44,13 @@ export async function whoAmI() {
   try {
     const me = await api("GET", "/api/me");
     csrf = me.csrf;
+    local.set(STAFF_HINT, "1");
     return me;
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return null;
+    if (error instanceof ApiError && error.status === 401) {
+      local.remove(STAFF_HINT);
+      return null;
+    }
     throw error;
   }
 }
@@ -88,6 +96,7 @@ export function initStaffPage(titleKey) {
   const logout = document.getElementById("logout");
   if (logout) {
     logout.addEventListener("click", async () => {
+      local.remove(STAFF_HINT);
       try {
         await api("POST", "/api/logout");
       } catch {
@@ -129,6 +138,7 @@ export function wireNewAccount(form, send, where) {
     submit.disabled = true;
     try {
       const login = await send({ username, password });
+      local.set(STAFF_HINT, "1");
       location.assign(where(login));
     } catch (problem) {
       setText(error, problem instanceof ApiError ? errorText(problem) : t("err.disconnected"));

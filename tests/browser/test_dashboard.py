@@ -1,0 +1,241 @@
+"""The pair-aidants' dashboard in real browsers: a report made in one browser reaches the helper's
+dashboard in another, live; the helper claims it and hides the message, which leaves every
+peer's page. A crisis item shows its cue. A helper speaks in a room with the badge."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, expect
+
+from tests.admin.conftest import PASSWORD, add_account
+from tests.conftest import Server
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
+
+ROOM = "salon-test"
+# The browser reports the 401 answers the pages expect (the log-in page asks who is there first).
+EXPECTED = ("status of 401",)
+
+
+async def watched(browser: Browser, problems: list[str]) -> tuple[BrowserContext, Page]:
+    context = await browser.new_context()
+    page = await context.new_page()
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("dialog", lambda dialog: problems.append(f"dialog: {dialog.message}"))
+
+    def on_console(msg: ConsoleMessage) -> None:
+        if msg.type == "error" and not any(e in msg.text for e in EXPECTED):
+            problems.append(f"console: {msg.text}")
+
+    page.on("console", on_console)
+    return context, page
+
+
+async def dashboard(server: Server, browser: Browser, problems: list[str], username: str) -> Page:
+    """Log in through /staff (sent to the log-in page and back), on duty for the room."""
+    _, page = await watched(browser, problems)
+    await page.goto(server.http + "/staff")
+    await expect(page).to_have_url(server.http + "/login?next=/staff")
+    await page.locator("#username").fill(username)
+    await page.locator("#password").fill(PASSWORD)
+    await page.locator("#login-submit").click()
+    await expect(page).to_have_url(server.http + "/staff")
+    await expect(page.locator("#status")).to_have_attribute("data-state", "open")
+    await expect(page.locator("#queue-empty")).to_have_text("Prenez une permanence pour voir la file de vos salons.")
+    await page.locator(f"#duty-{ROOM}").check()
+    await expect(page.locator("#duty-status")).to_have_text("Vous êtes de permanence.")
+    await expect(page.locator(f"#duty-{ROOM}")).to_be_checked()
+    await expect(page.locator("#queue-empty")).to_have_text("Rien dans la file pour le moment.")
+    return page
+
+
+async def room_page(browser: Browser, server: Server, problems: list[str]) -> Page:
+    _, page = await watched(browser, problems)
+    await page.goto(f"{server.http}/r/{ROOM}")
+    await page.locator("#charter-accept").click()
+    await expect(page.locator("#status")).to_have_attribute("data-state", "open")
+    await expect(page.locator("#pseudonym")).not_to_be_empty()
+    return page
+
+
+async def test_a_helper_hides_a_message_reported_in_another_browser(server, browser):
+    """Done when: a report from one browser appears live on the helper's dashboard in another; the
+    helper claims the item and hides the message; it disappears from the reporter's page and the
+    writer's."""
+    await add_account(server, "lea", "helper", frozenset({ROOM}))
+    problems: list[str] = []
+    helper = await dashboard(server, browser, problems, "lea")
+
+    writer = await room_page(browser, server, problems)
+    reporter = await room_page(browser, server, problems)
+    text = "Personne ici ne mérite qu'on lui réponde."
+    await writer.locator("#composer-text").fill(text)
+    await writer.locator("#composer-send").click()
+    message = reporter.locator("#messages .message").filter(has_text=text)
+    await expect(message).to_have_count(1)
+    pseudonym = (await writer.locator("#pseudonym").inner_text()).strip()
+
+    # The reporter's own button and dialog.
+    await message.focus()
+    await message.locator('button[data-action="report"]').click()
+    await reporter.locator("#report-reason").fill("propos blessants")
+    await reporter.locator("#report-submit").click()
+    await expect(reporter.locator("#toast")).to_contain_text("Merci")
+
+    # Live on the dashboard, with what the helper needs.
+    row = helper.locator("#queue li").filter(has_text=text)
+    await expect(row).to_have_count(1)
+    await expect(row).to_contain_text("Signalement")
+    await expect(row).to_contain_text(pseudonym)
+    await expect(row).to_contain_text("signalé : propos blessants")
+    await expect(row).to_contain_text("à prendre")
+    await row.locator("button.queue-open").click()
+    await expect(helper.locator("#detail-title")).to_contain_text("Signalement")
+    await expect(helper.locator("#detail-message")).to_contain_text(text)
+    await expect(helper.locator("#context .is-focus")).to_contain_text(text)
+    await expect(helper.locator("#earlier")).to_contain_text("Aucun élément précédent")
+
+    # A private note on the pseudonym.
+    await helper.locator("#note-text").fill("Premier écart, ton agressif.")
+    await helper.locator("#note-submit").click()
+    await expect(helper.locator("#notes")).to_contain_text("Premier écart, ton agressif.")
+
+    # Claim, then hide with a reason.
+    await helper.locator("#claim").click()
+    await expect(helper.locator("#detail-status")).to_have_text("Vous avez pris cet élément en charge.")
+    await expect(row).to_contain_text("pris en charge par vous")
+    await expect(helper.locator("#release")).to_be_visible()
+    await helper.locator("#act-hide").check()
+    await helper.locator("#act-note").fill("Propos blessants envers le groupe")
+    await helper.locator("#act-submit").click()
+    await expect(helper.locator("#detail-status")).to_have_text("Fait : Masquer le message.")
+
+    # Gone from the peers' pages, and out of the queue (into the handled list).
+    await expect(reporter.locator("#messages .message").filter(has_text=text)).to_have_count(0)
+    await expect(writer.locator("#messages .message").filter(has_text=text)).to_have_count(0)
+    await expect(row).to_have_count(0)
+    handled = helper.locator("#done li").filter(has_text=text)
+    await expect(handled).to_contain_text("traité (Masquer le message) par lea")
+
+    # Written in the room's log, with the reason.
+    entries = await server.services.staff.admin.audit_log(room=ROOM, action="item.")
+    assert ("lea", "item.resolve.hide", "Propos blessants envers le groupe") in {
+        (e.actor, e.action, e.reason) for e in entries
+    }
+    assert problems == []
+
+
+async def test_a_timeout_needs_a_reason_and_release_gives_the_item_back(server, browser):
+    """The decision form refuses a timeout without a reason; release puts the item back in the queue."""
+    await add_account(server, "lea", "helper", frozenset({ROOM}))
+    problems: list[str] = []
+    helper = await dashboard(server, browser, problems, "lea")
+    writer = await room_page(browser, server, problems)
+    reporter = await room_page(browser, server, problems)
+    await writer.locator("#composer-text").fill("Un message un peu limite.")
+    await writer.locator("#composer-send").click()
+    message = reporter.locator("#messages .message").filter(has_text="Un message un peu limite.")
+    await message.focus()
+    await message.locator('button[data-action="report"]').click()
+    await reporter.locator("#report-submit").click()
+
+    row = helper.locator("#queue li").filter(has_text="Un message un peu limite.")
+    await row.locator("button.queue-open").click()
+    await helper.locator("#claim").click()
+    await expect(row).to_contain_text("pris en charge par vous")
+    await helper.locator("#release").click()
+    await expect(helper.locator("#detail-status")).to_have_text("L'élément est de nouveau dans la file.")
+    await expect(row).to_contain_text("à prendre")
+
+    await helper.locator("#act-timeout").check()
+    await expect(helper.locator("#act-duration")).to_be_visible()
+    await expect(helper.locator("#act-duration")).to_have_value("600")
+    await helper.locator("#act-submit").click()
+    await expect(helper.locator("#act-error")).to_have_text("Écrivez la raison de cette décision.")
+    await expect(row).to_contain_text("à prendre")
+    await helper.locator("#act-duration").select_option("300")
+    await helper.locator("#act-note").fill("Se calmer un moment")
+    await helper.locator("#act-submit").click()
+    await expect(helper.locator("#detail-status")).to_have_text("Fait : Suspendre : ne plus écrire pendant un temps.")
+    await expect(writer.locator("#composer-lock")).to_contain_text("Vous ne pouvez pas écrire dans ce salon")
+    assert problems == []
+
+
+async def test_a_crisis_item_shows_its_cue(server, browser):
+    """A priority-3 item comes first in the queue with the crisis banner; claiming it clears the banner."""
+    await add_account(server, "lea", "helper", frozenset({ROOM}))
+    problems: list[str] = []
+    helper = await dashboard(server, browser, problems, "lea")
+    services = server.services
+    assert services.queue is not None and services.hub.desk is not None
+    for kind, priority, text in (("report", 1, "Un message signalé."), ("crisis", 3, "je veux mourir ce soir")):
+        item = await services.queue.create(
+            room=ROOM, kind=kind, priority=priority, now=services.hub.now(), author_session_id="s-crise",
+            author_pseudonym="Héron calme", author_role="peer", text=text, cw=None,
+            reasons=["crisis"] if kind == "crisis" else ["report"],
+        )
+        await services.hub.desk.push(item, new=True)
+
+    rows = helper.locator("#queue li")
+    await expect(rows).to_have_count(2)
+    await expect(rows.first).to_have_class("queue-item p3 state-open is-crisis")
+    await expect(rows.first).to_contain_text("Priorité 3 · crise")
+    banner = helper.locator("#crisis-banner")
+    await expect(banner).to_be_visible()
+    await expect(banner).to_contain_text("Alerte crise : 1 message à prendre en charge")
+    assert (await helper.title()).startswith("(1) ⚠")
+
+    await helper.locator("#crisis-banner-open").click()
+    await expect(helper.locator("#detail-message")).to_contain_text("je veux mourir ce soir")
+    await expect(helper.locator("#detail")).to_be_focused()
+    await helper.locator("#claim").click()
+    await expect(banner).to_be_hidden()
+    assert problems == []
+
+
+async def test_a_helper_speaks_in_a_room_with_the_badge(server, browser):
+    """On the room page a logged-in helper may speak as a peer helper: the others see the badge."""
+    await add_account(server, "lea", "helper", frozenset({ROOM}))
+    problems: list[str] = []
+    helper = await dashboard(server, browser, problems, "lea")
+    await helper.goto(f"{server.http}/r/{ROOM}")
+    await helper.locator("#charter-accept").click()
+    await expect(helper.locator("#status")).to_have_attribute("data-state", "open")
+    peer_name = (await helper.locator("#pseudonym").inner_text()).strip()
+    toggle = helper.locator("#as-helper")
+    await expect(toggle).to_be_visible()
+    await toggle.check()
+    await expect(helper.locator("#pseudonym")).not_to_have_text(peer_name)
+    await expect(helper.locator("#status")).to_have_attribute("data-state", "open")
+
+    other = await room_page(browser, server, problems)
+    await helper.locator("#composer-text").fill("Bonsoir, je suis de permanence ce soir.")
+    await helper.locator("#composer-send").click()
+    seen = other.locator("#messages .message").filter(has_text="Bonsoir, je suis de permanence ce soir.")
+    await expect(seen.locator(".badge-helper")).to_have_text("pair-aidant·e")
+    await expect(other.locator("#helper-card")).to_be_hidden()
+
+    # Back to speaking as a peer: no badge.
+    await toggle.uncheck()
+    await expect(helper.locator("#status")).to_have_attribute("data-state", "open")
+    await helper.locator("#composer-text").fill("Et maintenant comme pair.")
+    await helper.locator("#composer-send").click()
+    plain = other.locator("#messages .message").filter(has_text="Et maintenant comme pair.")
+    await expect(plain).to_have_count(1)
+    await expect(plain.locator(".badge-helper")).to_have_count(0)
+    assert problems == []
+
+
+async def test_the_dashboard_speaks_english_and_needs_a_login(server, browser):
+    """Without a login /staff sends to the log-in page; the page switches to English."""
+    await add_account(server, "lea", "helper", frozenset({ROOM}))
+    problems: list[str] = []
+    helper = await dashboard(server, browser, problems, "lea")
+    await helper.locator("#lang-switch").click()
+    await expect(helper.locator("h1")).to_have_text("Peer helpers' dashboard")
+    await expect(helper.locator("#queue-empty")).to_have_text("Nothing in the queue right now.")
+    await helper.locator("#logout").click()
+    await expect(helper).to_have_url(server.http + "/login")
+    await helper.goto(server.http + "/staff")
+    await expect(helper).to_have_url(server.http + "/login?next=/staff")
+    assert problems == []
