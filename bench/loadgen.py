@@ -521,19 +521,31 @@ def summarise(latencies: list[int]) -> dict[str, float]:
     }
 
 
+def redis_server_pids() -> list[int]:
+    """The local redis-server processes: their CPU is the Redis targets' own, not other work."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError), open(f"/proc/{entry}/comm") as f:
+                if f.read().strip() == "redis-server":
+                    found.append(int(entry))
+    return found
+
+
 class CpuMeter:
     """Over an interval, as shares of one core: this process's CPU, the server processes' CPU,
-    and how busy each core was in all (softirq included: loopback TCP work that the kernel
-    does not always charge to the process that caused it)."""
+    redis-server's CPU, and how busy each core was in all (softirq included: loopback TCP
+    work that the kernel does not always charge to the process that caused it)."""
 
     def __init__(self, server_pids: Sequence[int]) -> None:
         self.pids = list(server_pids)
+        self.redis = redis_server_pids()
         self.tick = os.sysconf("SC_CLK_TCK")
         self._start = self._read()
 
-    def _server_cpu(self) -> float:
+    def _cpu_of(self, pids: Sequence[int]) -> float:
         total = 0.0
-        for pid in self.pids:
+        for pid in pids:
             with contextlib.suppress(OSError, IndexError, ValueError):
                 with open(f"/proc/{pid}/stat") as f:
                     fields = f.read().rsplit(")", 1)[1].split()
@@ -553,17 +565,18 @@ class CpuMeter:
                     out[name] = (sum(ticks) - idle, sum(ticks))
         return out
 
-    def _read(self) -> tuple[float, float, float, dict[str, tuple[int, int]]]:
-        return time.monotonic(), time.process_time(), self._server_cpu(), self._cores()
+    def _read(self) -> tuple[float, float, float, float, dict[str, tuple[int, int]]]:
+        return time.monotonic(), time.process_time(), self._cpu_of(self.pids), self._cpu_of(self.redis), self._cores()
 
     def restart(self) -> None:
         self._start = self._read()
 
     def shares(self) -> dict[str, float]:
-        wall, own, server, cores = self._read()
-        w0, o0, s0, c0 = self._start
+        wall, own, server, redis, cores = self._read()
+        w0, o0, s0, r0, c0 = self._start
         span = max(wall - w0, 1e-9)
-        out = {"loadgen_cpu": round((own - o0) / span, 3), "server_cpu": round((server - s0) / span, 3)}
+        out = {"loadgen_cpu": round((own - o0) / span, 3), "server_cpu": round((server - s0) / span, 3),
+               "redis_cpu": round((redis - r0) / span, 3)}
         busy_all = 0.0
         for name, (busy, total) in cores.items():
             b0, t0 = c0.get(name, (0, 0))
@@ -572,7 +585,8 @@ class CpuMeter:
             out[f"{name}_busy"] = round(share, 3)
         # What neither the server nor this process used: other work on the machine, which
         # competes with the measurement (the cores are shared with whatever else runs).
-        out["foreign_cpu"] = round(max(0.0, busy_all - out["loadgen_cpu"] - out["server_cpu"]), 3)
+        ours = out["loadgen_cpu"] + out["server_cpu"] + out["redis_cpu"]
+        out["foreign_cpu"] = round(max(0.0, busy_all - ours), 3)
         return out
 
 
@@ -935,7 +949,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     # fanout
     p.add_argument("--room", default="fanout")
     p.add_argument("--subscribers", type=int, default=1000)
-    p.add_argument("--rates", default="5,10,20,50,100,200,300,500")
+    p.add_argument("--rates", default="1,2,5,10,20,50,100,200,300,500")
     p.add_argument("--step-seconds", type=float, default=5.0)
     p.add_argument("--pause", type=float, default=1.0, help="seconds between steps")
     # rooms

@@ -471,7 +471,37 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
                 f"| {s['loadgen_cpu']:.2f} | {s.get('foreign_cpu', float('nan')):.2f} "
                 f"| {'yes' if s['passed'] else 'no'} |"
             )
+    lines += ["", "Rooms (every person speaks every 2 s; each message goes to the 10 people of its room, "
+              "its author included):", "",
+              "| target | people | sent | acked | expected deliveries | received | loss | deliveries/s "
+              "| p50 ms | p99 ms | max ms | server CPU | other CPU | closed by the server |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for target, by in results.items():
+        r = by.get("rooms", {})
+        if "expected" in r:
+            lines.append(
+                f"| {target} | {fmt(r['people_open'])} | {fmt(r['sent'])} | {fmt(r['acked'])} | {fmt(r['expected'])} "
+                f"| {fmt(r['deliveries'])} | {fmt(r['loss'])} | {fmt(r['deliveries_per_s'])} | {fmt(r['p50_ms'])} "
+                f"| {fmt(r['p99_ms'])} | {fmt(r['max_ms'])} | {r['server_cpu']:.2f} | {r.get('foreign_cpu', 0):.2f} "
+                f"| {closes(r.get('closes', {}))} |"
+            )
+    lines += ["", "Idle (connections that said hello and joined a room, then held):", "",
+              "| target | connections | server RSS before (MiB) | after (MiB) | KiB per connection | opened in (s) |",
+              "|---|---:|---:|---:|---:|---:|"]
+    for target, by in results.items():
+        i = by.get("idle", {})
+        m = i.get("memory", {})
+        if "rss_held_kib" in m:
+            lines.append(
+                f"| {target} | {fmt(i['connections_open'])} | {m['rss_baseline_kib'] / 1024:.1f} "
+                f"| {m['rss_held_kib'] / 1024:.1f} | {fmt(i['kib_per_connection'])} | {fmt(i['open_s'])} |"
+            )
     return "\n".join(lines)
+
+
+def closes(counts: dict[str, int]) -> str:
+    shown = {k: v for k, v in counts.items() if k != "1000"}
+    return ", ".join(f"{v} × {k}" for k, v in sorted(shown.items())) or "none"
 
 
 # -- profiles --------------------------------------------------------------------------------------------------
@@ -525,12 +555,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="Entraide's database: a fresh SQLite file (default) or a fresh PostgreSQL database "
                              "on BENCH_PG_URL's server")
     parser.add_argument("--pyspy", metavar="DIR", help="sample the servers with py-spy during the fan-out steps")
-    parser.add_argument("--rates", help="fan-out steps in msg/s, e.g. 20,50 (default 5,10,20,50,100,200,300,500)")
+    parser.add_argument("--rates", help="fan-out steps in msg/s, e.g. 20,50 (default 1,2,5,10,20,50,100,200,300,500)")
     parser.add_argument("--step-quiet-wait", type=float, default=20.0,
                         help="before each fan-out step, wait up to this long for other work to stop")
     parser.add_argument("--out", help="results file (default bench/results/<timestamp>.json)")
+    parser.add_argument("--report", metavar="FILE", help="print the tables of an earlier results file and exit")
     parser.add_argument("--write-config", metavar="PATH", help="write the benchmark configuration and exit")
     args = parser.parse_args(argv)
+    if args.report:
+        print(markdown(json.loads(Path(args.report).read_text(encoding="utf-8"))["results"]))
+        return 0
     if args.write_config:
         Path(args.write_config).write_text(config_text(), encoding="utf-8")
         return 0
