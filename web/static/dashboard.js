@@ -124,11 +124,18 @@ function actionName(action, kind) {
   return keyOr(`dash.action.${action}`, String(action));
 }
 
+/** The checks write reasons as "kind" or "kind: value" in English; shown in the page's language. */
 function reasonText(reason) {
   const text = String(reason);
-  if (text === "report") return t("dash.reason.report");
-  if (text.startsWith("report: ")) return t("dash.reason.reportWhy", { why: text.slice(8) });
-  return keyOr(`dash.reason.${text}`, text);
+  const cut = text.indexOf(": ");
+  if (cut > 0) {
+    const prefix = text.slice(0, cut);
+    const value = text.slice(cut + 2);
+    if (!has(`dash.rp.${prefix}`)) return text;
+    // A reporter's own words stay as they are.
+    return t(`dash.rp.${prefix}`, { value: prefix === "report" ? value : keyOr(`dash.rv.${value}`, value) });
+  }
+  return keyOr(`dash.rv.${text}`, text);
 }
 
 function itemNumber(item) {
