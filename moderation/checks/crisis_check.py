@@ -1,0 +1,38 @@
+"""The crisis detector as a pipeline check: a flagged message is a FLAG with priority 3.
+
+Detection stays in `moderation.crisis` (pure: text in, categories out); this adapter only
+turns a result into a verdict. The verdict never holds or rejects: the message is published,
+and the hub sends the pointer to the writer and an alert to the helpers on duty (protocol §7).
+Everyone is checked, helpers too: a helper in distress deserves the pointer as much.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from moderation.crisis import CrisisDetector
+from moderation.verdict import Action, Verdict
+
+if TYPE_CHECKING:
+    from moderation.pipeline import Candidate
+
+__all__ = ["CrisisCheck"]
+
+
+class CrisisCheck:
+    __slots__ = ("_detect", "_reasons", "name")
+
+    def __init__(self, detector: CrisisDetector) -> None:
+        self.name = "crisis"
+        self._detect = detector.detect
+        # Reasons by category tuple; there are few combinations, built once each.
+        self._reasons: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def __call__(self, c: Candidate) -> Verdict | None:
+        result = self._detect(c.text, c.lang)
+        if not result.flagged:
+            return None
+        reasons = self._reasons.get(result.categories)
+        if reasons is None:
+            reasons = self._reasons[result.categories] = tuple(f"crisis: {cat}" for cat in result.categories)
+        return Verdict(Action.FLAG, self.name, reasons, code="crisis", priority=3, crisis=result)
