@@ -1,5 +1,7 @@
 """The crisis detector as a pipeline check: a flagged message is a FLAG with priority 3.
 
+Reasons: "crisis: <category>" for each category, then "severity: <low|medium|high>".
+
 Detection stays in `moderation.crisis` (pure: text in, categories out); this adapter only
 turns a result into a verdict. The verdict never holds or rejects: the message is published,
 and the hub sends the pointer to the writer and an alert to the helpers on duty (protocol §7).
@@ -25,14 +27,17 @@ class CrisisCheck:
     def __init__(self, detector: CrisisDetector) -> None:
         self.name = "crisis"
         self._detect = detector.detect
-        # Reasons by category tuple; there are few combinations, built once each.
-        self._reasons: dict[tuple[str, ...], tuple[str, ...]] = {}
+        # Reasons by (categories, severity); there are few combinations, built once each.
+        self._reasons: dict[tuple[tuple[str, ...], str], tuple[str, ...]] = {}
 
     def __call__(self, c: Candidate) -> Verdict | None:
         result = self._detect(c.text, c.lang)
         if not result.flagged:
             return None
-        reasons = self._reasons.get(result.categories)
+        key = (result.categories, result.severity)
+        reasons = self._reasons.get(key)
         if reasons is None:
-            reasons = self._reasons[result.categories] = tuple(f"crisis: {cat}" for cat in result.categories)
+            reasons = self._reasons[key] = (
+                *(f"crisis: {category}" for category in result.categories), f"severity: {result.severity}",
+            )
         return Verdict(Action.FLAG, self.name, reasons, code="crisis", priority=3, crisis=result)

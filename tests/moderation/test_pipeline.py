@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from moderation.checks.crisis_check import CrisisCheck
 from moderation.crisis import CrisisDetector, CrisisResult
 from moderation.pipeline import Candidate, Pipeline, default_pipeline
 from moderation.pipeline_config import PipelineConfig
@@ -181,6 +182,18 @@ def test_a_rejection_of_a_crisis_message_is_softened_to_a_hold():
     assert outcome.crisis is CRISIS
 
 
+def test_the_crisis_check_turns_a_detection_into_a_flag_with_categories_and_severity(detector):
+    verdict = CrisisCheck(detector)(candidate("j'ai acheté une corde, je veux mourir"))
+    assert verdict is not None
+    assert (verdict.action, verdict.priority, verdict.code) == (Action.FLAG, 3, "crisis")
+    assert verdict.crisis is not None
+    assert verdict.reasons == (*(f"crisis: {c}" for c in verdict.crisis.categories), "severity: high")
+
+
+def test_the_crisis_check_says_nothing_of_an_idiom(detector):
+    assert CrisisCheck(detector)(candidate("je suis mort de rire")) is None
+
+
 def test_the_shipped_pipeline_runs_crisis_first(shipped):
     assert shipped.names == ("crisis", "personal_data", "links", "abusive", "repetition")
 
@@ -189,7 +202,7 @@ def test_the_shipped_pipeline_flags_a_crisis_message_and_publishes_it(shipped):
     outcome = shipped.run(candidate("je veux mourir ce soir"))
     assert outcome.action is Action.FLAG
     assert outcome.crisis is not None and outcome.verdict.priority == 3
-    assert outcome.verdict.reasons == ("crisis: ideation",)
+    assert outcome.verdict.reasons == ("crisis: ideation", "severity: high")
 
 
 def test_no_crisis_message_of_the_evaluation_sets_is_held_or_rejected(shipped):
