@@ -51,11 +51,11 @@ class PipelineConfig:
         "0 800 235 236",    # Fil Santé Jeunes
         "0 800 23 13 13",   # Drogues Info Service
     )
-    # Repetition: a text at least this similar (0..1, word level) to one of the session's
-    # recent ones is refused, when it has at least `repeat_min_length` characters once
-    # normalised ("merci", "oui" and "bonne nuit" may come twice).
+    # Repetition: a text at least this similar (0..1, word pairs) to one of the session's
+    # recent ones is refused, when it has at least `repeat_min_length` characters once folded:
+    # "merci", "oui" and "bonne nuit tout le monde" may come twice.
     repeat_similarity: float = 0.9
-    repeat_min_length: int = 20
+    repeat_min_length: int = 30
     # A wall: a message this long made mostly (this share) of one character or word.
     wall_min_length: int = 120
     wall_share: float = 0.8

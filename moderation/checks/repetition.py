@@ -67,7 +67,7 @@ class RepetitionCheck:
     __slots__ = ("_cache", "_cache_size", "_exempt", "_min_length", "_similarity", "_wall_min", "_wall_share", "name")
 
     def __init__(
-        self, *, similarity: float = 0.9, min_length: int = 20, wall_min_length: int = 120,
+        self, *, similarity: float = 0.9, min_length: int = 30, wall_min_length: int = 120,
         wall_share: float = 0.8, exempt_roles: frozenset[str] = frozenset(), cache_size: int = 4096,
     ) -> None:
         self.name = "repetition"

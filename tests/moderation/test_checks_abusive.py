@@ -66,13 +66,18 @@ def test_harassment_words_after_a_subject_or_a_negation_pass(check, text, lang):
 
 
 def test_only_the_messages_language_is_read(check):
-    assert check.categories("retard", "fr") == ()
-    assert check.categories("retard", "en") == ("slur",)
+    assert check.categories("ta gueule", "en") == ()
+    assert check.categories("ta gueule", "fr") == ("insult",)
 
 
 def test_a_language_without_lists_is_read_with_all_of_them(check):
-    assert check.categories("retard", "de") == ("slur",)
+    assert check.categories("you retard", "und") == ("slur",)
+    assert check.categories("connard", "und") == ("insult",)
     assert check.categories("connard", "fr-CA") == ("insult",)
+
+
+def test_french_late_is_no_english_slur_even_when_the_language_is_unknown(check):
+    assert check.categories("je suis en retard, désolé pour les retards", "und") == ()
 
 
 def test_an_insult_is_flagged_with_priority_1(check):

@@ -22,7 +22,7 @@ link_allowlist = ["3114.fr", "sos-amitie.com", "filsantejeunes.com", "suicide-ec
                   "147.ch", "143.ch", "suicide.ca", "samaritans.org", "988lifeline.org", "pieta.ie", "giveusashout.org"]
 phone_allowlist = ["09 72 39 40 50", "01 45 39 40 00", "0 800 235 236", "0 800 23 13 13"]
 repeat_similarity = 0.9
-repeat_min_length = 20
+repeat_min_length = 30
 wall_min_length = 120
 wall_share = 0.8
 """
