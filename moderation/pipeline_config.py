@@ -51,7 +51,7 @@ class PipelineConfig:
         "0 800 235 236",    # Fil Santé Jeunes
         "0 800 23 13 13",   # Drogues Info Service
     )
-    # Repetition: a text at least this similar (0..1, word pairs) to one of the session's
+    # Repetition: a text at least this similar (0..1, Dice of word sets) to one of the session's
     # recent ones is refused, when it has at least `repeat_min_length` characters once folded:
     # "merci", "oui" and "bonne nuit tout le monde" may come twice.
     repeat_similarity: float = 0.9

@@ -37,6 +37,16 @@ def test_a_near_copy_with_one_word_changed_is_rejected(check):
     assert check(candidate(text.replace("tisane", "camomille"), recent=(text,))) is not None
 
 
+def test_the_same_words_shuffled_are_a_copy(check):
+    text = "ce soir je ne sais vraiment pas quoi faire de moi"
+    assert check(candidate("je ne sais vraiment pas quoi faire de moi ce soir", recent=(text,))) is not None
+
+
+def test_a_message_on_the_same_subject_in_other_words_passes(check):
+    other = "Je voulais vous dire que vos messages d'hier soir m'ont fait du bien, merci."
+    assert check(candidate(other, recent=(LONG,))) is None
+
+
 def test_an_older_recent_message_counts_too(check):
     assert check(candidate(LONG, recent=(LONG, "autre chose de tout à fait différent ce soir"))) is not None
 
