@@ -54,10 +54,14 @@ _Folded = tuple[bytes, frozenset[bytes]]
 
 def fold(text: str) -> bytes:
     """`text` in lower case without accents, punctuation or emoji, one space between words."""
+    return b" ".join(_words(text))
+
+
+def _words(text: str) -> list[bytes]:
     s = text.lower()
     if not s.isascii():
         s = unicodedata.normalize("NFKD", s)  # accents split off, then dropped with the rest
-    return b" ".join(s.encode("ascii", "ignore").translate(_KEEP).split())
+    return s.encode("ascii", "ignore").translate(_KEEP).split()
 
 
 class RepetitionCheck:
@@ -123,8 +127,8 @@ class RepetitionCheck:
         cache = self._cache
         folded = cache.get(text)
         if folded is None:
-            words = fold(text)
-            folded = (words, frozenset(words.split()))
+            words = _words(text)
+            folded = (b" ".join(words), frozenset(words))
             if len(cache) >= self._cache_size:
                 del cache[next(iter(cache))]
             cache[text] = folded
