@@ -19,8 +19,9 @@ from chat.errors import RequestError
 from chat.protocol import Claim, Release, Resolve, encode
 from chat.sessions import Session
 from moderation.audit import Actor, AuditEntry
+from moderation.crisis import CrisisResult
 from moderation.queue import Conflict, Item, QueueStore
-from rooms.records import StoredMessage
+from rooms.records import StoredMessage, format_message_id
 
 if TYPE_CHECKING:
     from chat.hub import Hub
@@ -34,6 +35,9 @@ STAFF_ROLES = ("helper", "admin")
 
 @dataclass(frozen=True, slots=True)
 class DeskConfig:
+    # A crisis item nobody claims within this goes to every helper on duty, and after twice
+    # this to the admins (and the writer is told honestly that nobody is available).
+    crisis_claim_timeout_s: float = 60.0
     # Reports whose summed weight reaches this hide the message until a helper decides.
     report_hide_weight: float = 3.0
     # How many reports one session may file in `report_window_s`.
@@ -116,6 +120,53 @@ class Desk:
             await self._hub.publish_hidden(room, [message.seq])
         await self.push(item, new=True)
 
+    # -- crisis (protocol §7 and §8) ----------------------------------------------------------
+
+    async def crisis(
+        self, session: Session, room: str, pseudonym: str, text: str, cw: str | None, seq: int | None,
+        message_id: str, result: CrisisResult,
+    ) -> None:
+        """A crisis message, published: a priority-3 item to the helpers, and the card to the writer alone.
+
+        The item is stored before anything else, so a failure further on still leaves it for
+        the next helper on duty and for the escalation timer.
+        """
+        hub = self._hub
+        item = await self.queue.create(
+            room=room, kind="crisis", priority=3, now=hub.now(), author_session_id=session.id,
+            author_pseudonym=pseudonym, author_role=session.role, text=text, cw=cw,
+            reasons=[f"crisis: {c}" for c in result.categories] + [f"severity: {result.severity}"],
+            message_seq=seq,
+        )
+        figures = await hub.presence_all()
+        here = figures.get(room, (0, 0))[1]
+        anywhere = sum(helpers for _, helpers in figures.values())
+        # Nobody of the room on duty: every helper on duty at once; nobody at all: the admins too.
+        level = 0 if here else (1 if anywhere else 2)
+        if level:
+            item = await self.queue.escalate(item.id, level, hub.now()) or item
+        await self.push(item, new=True)
+        await hub.send_pointer(session, room, message_id, "alerted" if anywhere else "unavailable",
+                               "concern_other" in result.categories and len(result.categories) == 1)
+
+    async def escalate_waiting(self) -> None:
+        """The escalation timer, run by every process; the database decides who announces each step."""
+        hub = self._hub
+        timeout = timedelta(seconds=self.config.crisis_claim_timeout_s)
+        now = hub.now()
+        for item in await self.queue.crisis_waiting(now - timeout):
+            level = 2 if now - item.created_at >= 2 * timeout else 1
+            raised = await self.queue.escalate(item.id, level, now)
+            if raised is None:
+                continue
+            log.warning("crisis item unclaimed: escalated", extra={"level": level})
+            await self.push(raised, new=True)
+            if level == 2:
+                seq = raised.message_seq
+                message_id = held_ack_id(raised) if seq is None else format_message_id(seq)
+                await hub.announce("pointer", session=raised.author_session_id, room=raised.room,
+                                   message_id=message_id, stage="unavailable")
+
     # -- helpers' frames -------------------------------------------------------------------------
 
     async def _item_for(self, session: Session, item_id: str, ref: str | None) -> Item:
@@ -181,7 +232,7 @@ class Desk:
         return session.username or session.id
 
     async def _escalate(self, conn: Connection, session: Session, item: Item, frame: Resolve) -> None:
-        escalated = await self.queue.escalate(item.id, 2, self._hub.now())
+        escalated = await self.queue.escalate(item.id, 2, self._hub.now()) or await self.queue.get(item.id)
         if escalated is None:
             raise RequestError("not_found", frame.ref)
         self._hub.send(conn, {"type": "ack", "ref": frame.ref, "status": "escalated", "item": item.id})

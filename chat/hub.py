@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,8 +48,13 @@ from chat.ratelimit import WindowCounter
 from chat.sessions import Session, SessionRegistry
 from chat.state import SharedState
 from chat.streams import ROOM_PREFIX, RoomStreams
+from moderation.helplines import HelplineCard
+from moderation.pipeline import Candidate, Outcome, Pipeline
+from moderation.pipeline_config import PipelineConfig
+from moderation.pointer import pointer_frame
 from moderation.queue import Item, QueueStore
 from moderation.store import ModerationStore, Sanction
+from moderation.verdict import Action
 from rooms.config import RoomSpec
 from rooms.message_store import MessageStore
 from rooms.pseudonyms import PseudonymError, Pseudonyms, normalise_name
@@ -98,7 +104,12 @@ class Hub:
         rooms_loader: Callable[[], Awaitable[list[RoomSpec]]] | None = None,
         rooms_last: Callable[[], Awaitable[dict[str, int]]] | None = None,
         staff: Any = None, queue: QueueStore | None = None, desk: DeskConfig | None = None,
+        helplines: Callable[[str], Awaitable[HelplineCard | None]] | None = None,
+        checks: Pipeline | None = None, check_config: PipelineConfig | None = None,
     ) -> None:
+        self._helplines = helplines
+        self.checks = checks
+        self.check_config = check_config or PipelineConfig()
         self.config = config
         self.broker = broker
         self.state = state
@@ -132,7 +143,7 @@ class Hub:
         loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self._listen()), loop.create_task(self._presence_loop()),
-            loop.create_task(self._upkeep_loop()),
+            loop.create_task(self._upkeep_loop()), loop.create_task(self._escalation_loop()),
         ]
 
     async def stop(self) -> None:
@@ -364,34 +375,66 @@ class Hub:
             raise RequestError(refusal.code, frame.ref, retry_after_s=round(max(refusal.retry_after_s, 0.1), 1))
         cw = frame.cw.strip() if frame.cw else None
         review: list[str] = []  # why a helper should see this message (published or held)
-        hold = False
+        hold, held_code, priority = False, "premoderated", 1
+        outcome = self._check(session, spec, text)
+        if outcome is not None and session.role == "peer":
+            verdict = outcome.verdict
+            reasons = [r for r in verdict.reasons if not r.startswith("crisis")]
+            if outcome.action is Action.REJECT:
+                raise RequestError("rejected", frame.ref, reason=verdict.code)
+            if outcome.action >= Action.FLAG and reasons:
+                review += reasons
+                priority = max(priority, min(verdict.priority, 2))
+            if outcome.action is Action.HOLD:
+                hold, held_code = True, verdict.code or "held"
         if self.desk is not None and session.role == "peer":
             if spec.moderation == "pre":
                 review.append("pre-moderated room")
                 hold = True
             elif await self._on_probation(session, spec.slug, now):
                 review.append("new session in a room with a recent ban")
-                hold = self.presence(spec.slug)[1] > 0  # held only when someone can approve it
-        if hold:
-            item = await self._desk().open(
-                room=spec.slug, kind="held", priority=1, session=session, pseudonym=session.pseudonyms[spec.slug],
+                hold = hold or self.presence(spec.slug)[1] > 0  # held only when someone can approve it
+        crisis = None if outcome is None or self.desk is None else outcome.crisis
+        pseudonym = session.pseudonyms[spec.slug]
+        if hold and self.desk is not None:
+            item = await self.desk.open(
+                room=spec.slug, kind="held", priority=priority, session=session, pseudonym=pseudonym,
                 text=text, cw=cw or None, reasons=review, message_seq=None,
             )
-            self.send(conn, {"type": "ack", "ref": frame.ref, "id": held_ack_id(item), "status": "held"})
+            self.send(conn, {"type": "ack", "ref": frame.ref, "id": held_ack_id(item), "status": "held",
+                             "reason": held_code})
+            if crisis is not None and crisis.flagged:
+                await self.desk.crisis(session, spec.slug, pseudonym, text, cw or None, None, held_ack_id(item), crisis)
             return
         # In this process, one room's messages are stored and published one after the other,
         # so they leave in id order; across processes the streams restore that order.
         async with self._lock(spec.slug):
-            stored = await self.messages.append(
-                spec.slug, session.id, session.pseudonyms[spec.slug], session.role, text, cw or None, now,
-            )
+            stored = await self.messages.append(spec.slug, session.id, pseudonym, session.role, text, cw or None, now)
             self.send(conn, {"type": "ack", "ref": frame.ref, "id": stored.id, "status": "published"})
             await self.streams.publish(spec.slug, stored.seq, _render(stored))
-        if review:
-            await self._desk().open(
-                room=spec.slug, kind="auto", priority=1, session=session, pseudonym=stored.pseudonym,
-                text=text, cw=stored.cw, reasons=review, message_seq=stored.seq,
-            )
+        if self.desk is not None:
+            if crisis is not None and crisis.flagged:
+                await self.desk.crisis(session, spec.slug, pseudonym, text, stored.cw, stored.seq, stored.id, crisis)
+            if review:
+                await self.desk.open(
+                    room=spec.slug, kind="auto", priority=priority, session=session, pseudonym=pseudonym,
+                    text=text, cw=stored.cw, reasons=review, message_seq=stored.seq,
+                )
+
+    def _check(self, session: Session, spec: RoomSpec, text: str) -> Outcome | None:
+        """The check pipeline, timed per check; the session's recent texts feed the repetition check."""
+        if self.checks is None:
+            return None
+        recent = session.recent.setdefault(spec.slug, deque(maxlen=5))
+        # The room's language, unless the writer's own differs: then both are scanned.
+        lang = spec.lang if session.locale[:2] == spec.lang[:2] else "und"
+        outcome = self.checks.run(Candidate(
+            text=text, lang=lang, room=spec.slug, session_id=session.id, role=session.role,
+            link_policy=self.check_config.link_policy_for(spec.slug), recent=tuple(recent), now=self.clock(),
+        ))
+        recent.append(text)
+        self.metrics.check_seconds.observe(outcome.total_ns / 1e9)
+        return outcome
 
     async def _on_probation(self, session: Session, room: str, now: datetime) -> bool:
         created = session.created_at
@@ -443,6 +486,15 @@ class Hub:
         for seq in seqs:
             frame = {"type": "hidden", "room": room, "id": format_message_id(seq)}
             await self.streams.publish_event(room, encode(frame))
+
+    async def send_pointer(self, session: Session, room: str, message_id: str, stage: str, other: bool) -> None:
+        """The crisis card, to the writer alone: only their own connections that are in the room."""
+        card = None if self._helplines is None else await self._helplines(session.locale)
+        frame = encode(pointer_frame(card, room=room, message_id=message_id, locale=session.locale,
+                                     stage=stage, about_someone_else=other))
+        for conn in session.connections:
+            if room in conn.rooms:
+                conn.offer(frame)
 
     async def republish(self, message: StoredMessage) -> None:
         """A message hidden until a decision, shown again: its frame goes out once more (same id)."""
@@ -516,6 +568,10 @@ class Hub:
             case "item":
                 if self.desk is not None:
                     self.desk.deliver(dict(message["item"]), bool(message.get("new")))
+            case "pointer":
+                for session in [s for s in self.registry.live() if s.id == str(message.get("session"))]:
+                    await self.send_pointer(session, str(message.get("room")), str(message.get("message_id")),
+                                            str(message.get("stage")), False)
             case "notice":
                 await self._remove(str(message.get("session")), str(message.get("room")),
                                    str(message.get("code")), None, leave=False)
@@ -612,6 +668,16 @@ class Hub:
             frame = encode({"type": "presence", "room": room, "count": count, "helpers": helpers})
             for conn in self.streams.members(room):
                 conn.offer(frame)
+
+    async def _escalation_loop(self) -> None:
+        """Crisis items nobody claims go further, every couple of seconds checked, on every process."""
+        while True:
+            await asyncio.sleep(min(2.0, self.config.heartbeat_s))
+            try:
+                if self.desk is not None:
+                    await self.desk.escalate_waiting()
+            except Exception:
+                log.exception("crisis escalation check failed")
 
     async def _upkeep_loop(self) -> None:
         """Every few seconds: keep this process's presence and duty alive, and catch up lagging rooms."""

@@ -35,6 +35,10 @@ class HubMetrics:
         self.overflows = Counter(
             "entraide_send_queue_overflows", "Slow readers cut off (4009) when their send queue was full", registry=r,
         )
+        self.check_seconds = Histogram(
+            "entraide_check_pipeline_seconds", "Time of the moderation checks on one message",
+            buckets=(0.00002, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01), registry=r,
+        )
         self.queue_open = Gauge(
             "entraide_queue_items_open", "Unresolved moderation queue items, by priority (3 = crisis)",
             ["priority"], registry=r, multiprocess_mode="livemax",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,6 +40,8 @@ class Session:
     duty: set[str] = field(default_factory=set)
     #: When the session was first opened: a very new one is on probation where a ban is recent.
     created_at: datetime | None = None
+    #: Per room, the session's last few texts: the repetition check compares with them.
+    recent: dict[str, deque[str]] = field(default_factory=dict)
 
     def may_moderate(self, room: str) -> bool:
         if self.role not in ("helper", "admin"):

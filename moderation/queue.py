@@ -173,15 +173,33 @@ class QueueStore:
             await db.execute(update(QueueItemRow).where(QueueItemRow.id == key).values(message_seq=seq, updated_at=now))
 
     async def escalate(self, item_id: str, level: int, now: datetime) -> Item | None:
+        """Raise an unresolved item's escalation to `level`; the item when this call raised it, else None.
+
+        Every process runs the escalation timer: the conditional UPDATE lets exactly one of them
+        announce each step.
+        """
         key = _parse_id(item_id)
+        if key is None:
+            return None
         async with self._sessions.begin() as db:
-            row = await db.get(QueueItemRow, key)
-            if row is None:
+            done = await db.execute(
+                update(QueueItemRow)
+                .where(QueueItemRow.id == key, QueueItemRow.state != "resolved", QueueItemRow.escalation < level)
+                .values(escalation=level, updated_at=now)
+            )
+            if done.rowcount == 0:  # type: ignore[attr-defined]
                 return None
-            if row.escalation < level:
-                row.escalation = level
-                row.updated_at = now
-            return _item(row)
+            row = await db.get(QueueItemRow, key, populate_existing=True)
+            return None if row is None else _item(row)
+
+    async def crisis_waiting(self, older_than: datetime) -> list[Item]:
+        """Crisis items nobody has claimed, created before `older_than`, not yet with the admins."""
+        async with self._sessions() as db:
+            rows = await db.scalars(select(QueueItemRow).where(
+                QueueItemRow.kind == "crisis", QueueItemRow.state == "open", QueueItemRow.escalation < 2,
+                QueueItemRow.created_at <= older_than,
+            ).order_by(QueueItemRow.id))
+            return [_item(r) for r in rows]
 
     async def _change(self, item_id: str, values: dict[str, Any], allowed: Any, audit: AuditEntry | None) -> Item:
         """One conditional UPDATE, with its audit row in the same transaction: both or neither."""

@@ -15,8 +15,10 @@ from pathlib import Path
 
 from chat.broker_redis import RedisSettings
 from chat.config import HubConfig
+from chat.desk import DeskConfig
 from moderation.accounts import AccountsConfig
 from moderation.helplines import HelplinesConfig
+from moderation.pipeline_config import PipelineConfig
 from rooms.config import DatabaseConfig, RoomsConfig
 from rooms.configuration import ConfigError, Table
 
@@ -70,13 +72,17 @@ class AppConfig:
     source: Path | None
     accounts: AccountsConfig = field(default_factory=AccountsConfig)
     helplines: HelplinesConfig = field(default_factory=lambda: HelplinesConfig(()))
+    moderation: PipelineConfig = field(default_factory=PipelineConfig)
+    queue: DeskConfig = field(default_factory=DeskConfig)
 
     @classmethod
     def from_mapping(
         cls, raw: Mapping[str, object], environ: Mapping[str, str], source: Path | None = None
     ) -> AppConfig:
         root = Table(raw, "")
-        root.reject_unknown(("server", "database", "chat", "rooms", "room", "redis", "accounts", "helplines"))
+        root.reject_unknown((
+            "server", "database", "chat", "rooms", "room", "redis", "accounts", "helplines", "moderation", "queue",
+        ))
         chat = HubConfig.from_table(root.table("chat"))
         database = root.table("database")
         database.reject_unknown(("url",))
@@ -98,7 +104,20 @@ class AppConfig:
             source=source,
             accounts=AccountsConfig.from_table(root.table("accounts")),
             helplines=HelplinesConfig.from_raw(raw.get("helplines")),
+            moderation=PipelineConfig.from_table(root.table("moderation")),
+            queue=_desk_config(root.table("queue")),
         )
+
+
+def _desk_config(t: Table) -> DeskConfig:
+    t.reject_unknown(("crisis_claim_timeout_s", "report_hide_weight", "reports_per_window", "report_window_s"))
+    d = DeskConfig()
+    return DeskConfig(
+        crisis_claim_timeout_s=t.number("crisis_claim_timeout_s", d.crisis_claim_timeout_s, low=1, high=3600),
+        report_hide_weight=t.number("report_hide_weight", d.report_hide_weight, low=1, high=1000),
+        reports_per_window=t.integer("reports_per_window", d.reports_per_window, low=1, high=10_000),
+        report_window_s=t.number("report_window_s", d.report_window_s, low=1, high=86_400),
+    )
 
 
 def _redis_settings(t: Table, url: str) -> RedisSettings:

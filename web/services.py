@@ -15,6 +15,8 @@ from chat.hub import Hub
 from chat.metrics import HubMetrics
 from chat.retention import Purger
 from chat.state import MemoryState, SharedState
+from moderation.crisis import CrisisDetector
+from moderation.pipeline import default_pipeline
 from moderation.queue import QueueStore
 from moderation.store import ModerationStore
 from rooms.db import make_engine, make_sessionmaker
@@ -56,10 +58,14 @@ class Services:
         sessions = SessionStore(sessionmaker)
         staff = StaffServices.build(config.accounts, config.helplines, sessionmaker, rooms, config.chat.history_size)
         queue = QueueStore(sessionmaker)
+        # Built once (up to a second): the patterns compile into one automaton.
+        detector = await asyncio.to_thread(CrisisDetector.shipped)
         hub = Hub(
             config.chat, broker, state, messages, sessions, ModerationStore(sessionmaker), Pseudonyms(),
             metrics=HubMetrics(), rooms_loader=rooms.active, rooms_last=messages.last_seqs,
-            staff=staff.accounts, queue=queue,
+            staff=staff.accounts, queue=queue, desk=config.queue,
+            helplines=staff.helplines.card, checks=default_pipeline(detector, config.moderation),
+            check_config=config.moderation,
         )
         await rooms.seed(config.rooms.seed, datetime.now(UTC))
         hub.set_rooms(await rooms.active())

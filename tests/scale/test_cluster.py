@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 from websockets.asyncio.client import connect
 
-from tests.conftest import Peer, test_room
+from tests.conftest import Peer, bulky, test_room
 from tests.scale.conftest import Cluster, Process
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.redis, pytest.mark.postgres]
@@ -215,7 +215,7 @@ async def test_a_reader_that_stops_reading_is_cut_off_while_the_room_flows(clust
     await writer.join(ROOM)
     async with httpx.AsyncClient() as http:
         for sent in range(400):
-            assert (await writer.say(ROOM, "🌧" * 10_000))["type"] == "ack"  # 40 kB a frame
+            assert (await writer.say(ROOM, bulky(sent)))["type"] == "ack"  # about 25 kB a frame
             await watcher.expect("message")
             if sent % 10 == 9:
                 metrics = (await http.get(f"{slow_side.http}/metrics")).text

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chat.sessions import Session
-from tests.conftest import Peer, Server, test_room
+from tests.conftest import Peer, Server, bulky, test_room
 
 pytestmark = pytest.mark.asyncio
 
@@ -131,8 +131,8 @@ async def test_the_default_length_limit_is_2000(server):
     """Without a room setting the limit is 2,000 characters."""
     peer = await server.peer()
     await peer.join("salon-test")
-    assert (await peer.say("salon-test", "a" * 2000))["type"] == "ack"
-    error = await peer.say("salon-test", "a" * 2001)
+    assert (await peer.say("salon-test", bulky(1, 2000)))["type"] == "ack"
+    error = await peer.say("salon-test", bulky(2, 2001))
     assert error["code"] == "too_long" and error["max_length"] == 2000
 
 
