@@ -1,6 +1,7 @@
 """The crisis detector as a pipeline check: a flagged message is a FLAG with priority 3.
 
-Reasons: "crisis: <category>" for each category, then "severity: <low|medium|high>".
+Reasons: "crisis: <category>" for each category, and nothing else: the severity is in the
+result, which the crisis alert carries, and the hub tells a crisis reason by its prefix.
 
 Detection stays in `moderation.crisis` (pure: text in, categories out); this adapter only
 turns a result into a verdict. The verdict never holds or rejects: the message is published,
@@ -27,17 +28,14 @@ class CrisisCheck:
     def __init__(self, detector: CrisisDetector) -> None:
         self.name = "crisis"
         self._detect = detector.detect
-        # Reasons by (categories, severity); there are few combinations, built once each.
-        self._reasons: dict[tuple[tuple[str, ...], str], tuple[str, ...]] = {}
+        # Reasons by category tuple; there are few combinations, built once each.
+        self._reasons: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def __call__(self, c: Candidate) -> Verdict | None:
         result = self._detect(c.text, c.lang)
         if not result.flagged:
             return None
-        key = (result.categories, result.severity)
-        reasons = self._reasons.get(key)
+        reasons = self._reasons.get(result.categories)
         if reasons is None:
-            reasons = self._reasons[key] = (
-                *(f"crisis: {category}" for category in result.categories), f"severity: {result.severity}",
-            )
+            reasons = self._reasons[result.categories] = tuple(f"crisis: {cat}" for cat in result.categories)
         return Verdict(Action.FLAG, self.name, reasons, code="crisis", priority=3, crisis=result)

@@ -182,12 +182,12 @@ def test_a_rejection_of_a_crisis_message_is_softened_to_a_hold():
     assert outcome.crisis is CRISIS
 
 
-def test_the_crisis_check_turns_a_detection_into_a_flag_with_categories_and_severity(detector):
+def test_the_crisis_check_turns_a_detection_into_a_flag_with_its_categories(detector):
     verdict = CrisisCheck(detector)(candidate("j'ai acheté une corde, je veux mourir"))
     assert verdict is not None
     assert (verdict.action, verdict.priority, verdict.code) == (Action.FLAG, 3, "crisis")
     assert verdict.crisis is not None
-    assert verdict.reasons == (*(f"crisis: {c}" for c in verdict.crisis.categories), "severity: high")
+    assert verdict.reasons == tuple(f"crisis: {c}" for c in verdict.crisis.categories)
 
 
 def test_the_crisis_check_says_nothing_of_an_idiom(detector):
@@ -202,7 +202,7 @@ def test_the_shipped_pipeline_flags_a_crisis_message_and_publishes_it(shipped):
     outcome = shipped.run(candidate("je veux mourir ce soir"))
     assert outcome.action is Action.FLAG
     assert outcome.crisis is not None and outcome.verdict.priority == 3
-    assert outcome.verdict.reasons == ("crisis: ideation", "severity: high")
+    assert outcome.verdict.reasons == ("crisis: ideation",)
 
 
 def test_no_crisis_message_of_the_evaluation_sets_is_held_or_rejected(shipped):
