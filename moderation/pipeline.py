@@ -33,7 +33,7 @@ from moderation.crisis import CrisisDetector, CrisisResult
 from moderation.pipeline_config import PipelineConfig
 from moderation.verdict import Action, Verdict
 
-__all__ = ["Candidate", "Check", "Outcome", "Pipeline", "default_pipeline"]
+__all__ = ["ALLOWED", "Candidate", "Check", "Outcome", "Pipeline", "default_pipeline", "merge"]
 
 _log = logging.getLogger(__name__)
 
