@@ -51,6 +51,7 @@ from chat.streams import ROOM_PREFIX, RoomStreams
 from moderation.helplines import HelplineCard
 from moderation.pipeline import Candidate, Outcome, Pipeline
 from moderation.pipeline_config import PipelineConfig
+from moderation.notices import held_text, rejected_text
 from moderation.pointer import pointer_frame
 from moderation.queue import Item, QueueStore
 from moderation.store import ModerationStore, Sanction
@@ -73,6 +74,7 @@ CLOSE_BANNED_EVERYWHERE = 4003
 CONTROL_CHANNEL = "ctl:hub"
 _RESUME_MAX = 2000
 _PSEUDONYM_TRIES = 30
+_REPEAT_WINDOW_S = 600  # the repetition check compares with the last ten minutes' messages
 
 
 def _utcnow() -> datetime:
@@ -381,7 +383,8 @@ class Hub:
             verdict = outcome.verdict
             reasons = [r for r in verdict.reasons if not r.startswith("crisis")]
             if outcome.action is Action.REJECT:
-                raise RequestError("rejected", frame.ref, reason=verdict.code)
+                raise RequestError("rejected", frame.ref, reason=verdict.code,
+                                   message=rejected_text(verdict.code or "", session.locale))
             if outcome.action >= Action.FLAG and reasons:
                 review += reasons
                 priority = max(priority, min(verdict.priority, 2))
@@ -393,7 +396,8 @@ class Hub:
                 hold = True
             elif await self._on_probation(session, spec.slug, now):
                 review.append("new session in a room with a recent ban")
-                hold = hold or self.presence(spec.slug)[1] > 0  # held only when someone can approve it
+                if not hold and self.presence(spec.slug)[1] > 0:  # held only when someone can approve it
+                    hold, held_code = True, "review"
         crisis = None if outcome is None or self.desk is None else outcome.crisis
         pseudonym = session.pseudonyms[spec.slug]
         if hold and self.desk is not None:
@@ -403,6 +407,9 @@ class Hub:
             )
             self.send(conn, {"type": "ack", "ref": frame.ref, "id": held_ack_id(item), "status": "held",
                              "reason": held_code})
+            # Privately, why: personal data is held to protect the writer from outing themselves.
+            self.send(conn, {"type": "notice", "room": spec.slug, "level": "info", "code": "held",
+                             "reason": held_code, "text": held_text(held_code, session.locale), "until": None})
             if crisis is not None and crisis.flagged:
                 await self.desk.crisis(session, spec.slug, pseudonym, text, cw or None, None, held_ack_id(item), crisis)
             return
@@ -426,13 +433,16 @@ class Hub:
         if self.checks is None:
             return None
         recent = session.recent.setdefault(spec.slug, deque(maxlen=5))
+        clock = self.clock()
+        while recent and recent[0][0] < clock - _REPEAT_WINDOW_S:
+            recent.popleft()  # a nightly "bonne nuit à tous" is not a repeat of yesterday's
         # The room's language, unless the writer's own differs: then both are scanned.
         lang = spec.lang if session.locale[:2] == spec.lang[:2] else "und"
         outcome = self.checks.run(Candidate(
             text=text, lang=lang, room=spec.slug, session_id=session.id, role=session.role,
-            link_policy=self.check_config.link_policy_for(spec.slug), recent=tuple(recent), now=self.clock(),
+            link_policy=self.check_config.link_policy_for(spec.slug), recent=tuple(t for _, t in recent), now=clock,
         ))
-        recent.append(text)
+        recent.append((clock, text))
         self.metrics.check_seconds.observe(outcome.total_ns / 1e9)
         return outcome
 

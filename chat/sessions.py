@@ -41,7 +41,7 @@ class Session:
     #: When the session was first opened: a very new one is on probation where a ban is recent.
     created_at: datetime | None = None
     #: Per room, the session's last few texts: the repetition check compares with them.
-    recent: dict[str, deque[str]] = field(default_factory=dict)
+    recent: dict[str, deque[tuple[float, str]]] = field(default_factory=dict)
 
     def may_moderate(self, room: str) -> bool:
         if self.role not in ("helper", "admin"):

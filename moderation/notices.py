@@ -42,6 +42,12 @@ HELD_REASON_TEXTS: Final[dict[str, tuple[str, str]]] = {
         "Your message is very like one you just sent; it is waiting for a peer helper to read it. "
         "Your first message is there in the room for everyone to see.",
     ),
+    "review": (
+        "Votre message sera publié dès qu'un·e pair-aidant·e l'aura relu : dans ce salon, les tout premiers "
+        "messages d'une nouvelle session sont relus pendant quelques minutes.",
+        "Your message will be published as soon as a peer helper has read it: in this room, a new session's "
+        "very first messages are read first for a few minutes.",
+    ),
     "premoderated": (
         "Dans ce salon, chaque message est relu par un·e pair-aidant·e avant d'être publié. "
         "Le vôtre apparaîtra dès qu'il aura été relu.",

@@ -1,0 +1,80 @@
+"""The check pipeline as peers meet it: held with a private reason, refused, flagged, or published."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.admin.conftest import staff_member
+from tests.conftest import Server, ServerFactory, test_room
+
+pytestmark = pytest.mark.asyncio
+
+ROOM = "salon-test"
+
+
+async def start(server_factory: ServerFactory) -> Server:
+    return await server_factory(rooms=[test_room(ROOM)])
+
+
+async def test_a_phone_number_is_held_and_the_writer_alone_is_told_why(server_factory: ServerFactory) -> None:
+    server = await start(server_factory)
+    writer, reader = await server.peer(), await server.peer()
+    await writer.join(ROOM)
+    await reader.join(ROOM)
+    ack = await writer.say(ROOM, "appelle-moi au 06 12 34 56 78 si tu veux")
+    assert ack["status"] == "held" and ack["reason"] == "personal_data"
+    notice = await writer.expect("notice", code="held")
+    assert notice["reason"] == "personal_data" and notice["text"]
+    with pytest.raises(TimeoutError):
+        await reader.expect("message", timeout=1)
+    assert not [f for f in reader.seen if f.get("type") == "notice"]
+
+
+async def test_the_same_long_message_twice_is_refused_with_a_reason(server_factory: ServerFactory) -> None:
+    server = await start(server_factory)
+    writer = await server.peer()
+    await writer.join(ROOM)
+    text = "je voulais vous dire merci pour hier soir, ça m'a vraiment aidé"
+    assert (await writer.say(ROOM, text))["status"] == "published"
+    refused = await writer.say(ROOM, text)
+    assert refused["code"] == "rejected" and refused["reason"] == "repeated" and refused["message"]
+
+
+async def test_a_helpline_number_is_welcome(server_factory: ServerFactory) -> None:
+    server = await start(server_factory)
+    writer = await server.peer()
+    await writer.join(ROOM)
+    ack = await writer.say(ROOM, "le 3114 m'a beaucoup aidé, et SOS Amitié au 09 72 39 40 50")
+    assert ack["status"] == "published"
+
+
+async def test_an_insult_is_published_and_flagged_for_the_helpers(server_factory: ServerFactory) -> None:
+    server = await start(server_factory)
+    staff = await staff_member(server, "alice", rooms=frozenset({ROOM}))
+    helper = await server.peer(token=staff.token)
+    await helper.request({"type": "duty", "on": True, "rooms": [ROOM], "ref": "d"}, "duty")
+    writer = await server.peer()
+    await writer.join(ROOM)
+    ack = await writer.say(ROOM, "t'es vraiment un connard")
+    assert ack["status"] == "published"
+    alert = await helper.expect("alert")
+    assert alert["item"]["kind"] == "auto" and alert["item"]["message"]["id"] == ack["id"]
+    assert any(r.startswith("abusive") for r in alert["item"]["reasons"])
+
+
+async def test_a_crisis_message_with_a_phone_number_is_held_yet_alerts_and_gets_the_card(
+    server_factory: ServerFactory,
+) -> None:
+    server = await start(server_factory)
+    staff = await staff_member(server, "alice", rooms=frozenset({ROOM}))
+    helper = await server.peer(token=staff.token)
+    await helper.request({"type": "duty", "on": True, "rooms": [ROOM], "ref": "d"}, "duty")
+    writer = await server.peer()
+    await writer.join(ROOM)
+    ack = await writer.say(ROOM, "je veux mourir ce soir, appelez moi au 06 12 34 56 78")
+    assert ack["status"] == "held"
+    kinds: set[str] = set()
+    while len(kinds) < 2:
+        kinds.add((await helper.expect("alert"))["item"]["kind"])
+    assert kinds == {"crisis", "held"}
+    assert (await writer.expect("pointer"))["message_id"] == ack["id"]
