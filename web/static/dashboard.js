@@ -841,6 +841,8 @@ async function loadRooms() {
 
 async function start() {
   initStaffPage("dash.docTitle");
+  // Logging out ends this login's websockets too: go quietly, to the log-in page staff.js opens.
+  $("logout").addEventListener("click", () => socket.stop("logged_out"));
   onLangChange(relocalize);
   els.who.removeAttribute("data-i18n");
   let me;
