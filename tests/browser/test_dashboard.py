@@ -161,25 +161,30 @@ async def test_a_timeout_needs_a_reason_and_release_gives_the_item_back(server, 
     assert problems == []
 
 
-async def test_a_crisis_item_shows_its_cue(server, browser):
-    """A priority-3 item comes first in the queue with the crisis banner; claiming it clears the banner."""
+async def test_a_crisis_message_shows_its_cue(server, browser):
+    """A peer writes that they want to die: the item comes first in the queue, priority 3, with the
+    crisis banner and the count in the tab's title; claiming it clears the banner."""
     await add_account(server, "lea", "helper", frozenset({ROOM}))
     problems: list[str] = []
     helper = await dashboard(server, browser, problems, "lea")
     services = server.services
     assert services.queue is not None and services.hub.desk is not None
-    for kind, priority, text in (("report", 1, "Un message signalé."), ("crisis", 3, "je veux mourir ce soir")):
-        item = await services.queue.create(
-            room=ROOM, kind=kind, priority=priority, now=services.hub.now(), author_session_id="s-crise",
-            author_pseudonym="Héron calme", author_role="peer", text=text, cw=None,
-            reasons=["crisis"] if kind == "crisis" else ["report"],
-        )
-        await services.hub.desk.push(item, new=True)
+    item = await services.queue.create(
+        room=ROOM, kind="report", priority=1, now=services.hub.now(), author_session_id="s-autre",
+        author_pseudonym="Héron calme", author_role="peer", text="Un message signalé.", cw=None, reasons=["report"],
+    )
+    await services.hub.desk.push(item, new=True)
+    await expect(helper.locator("#queue li")).to_have_count(1)
+
+    writer = await room_page(browser, server, problems)
+    await writer.locator("#composer-text").fill("je veux mourir ce soir")
+    await writer.locator("#composer-send").click()
 
     rows = helper.locator("#queue li")
     await expect(rows).to_have_count(2)
     await expect(rows.first).to_have_class("queue-item p3 state-open is-crisis")
     await expect(rows.first).to_contain_text("Priorité 3 · crise")
+    await expect(rows.first).to_contain_text("crise : idées suicidaires")
     banner = helper.locator("#crisis-banner")
     await expect(banner).to_be_visible()
     await expect(banner).to_contain_text("Alerte crise : 1 message à prendre en charge")
