@@ -49,9 +49,9 @@ from chat.sessions import Session, SessionRegistry
 from chat.state import SharedState
 from chat.streams import ROOM_PREFIX, RoomStreams
 from moderation.helplines import HelplineCard
+from moderation.notices import held_text, rejected_text
 from moderation.pipeline import Candidate, Outcome, Pipeline
 from moderation.pipeline_config import PipelineConfig
-from moderation.notices import held_text, rejected_text
 from moderation.pointer import pointer_frame
 from moderation.queue import Item, QueueStore
 from moderation.store import ModerationStore, Sanction
@@ -74,6 +74,7 @@ CLOSE_BANNED_EVERYWHERE = 4003
 CONTROL_CHANNEL = "ctl:hub"
 _RESUME_MAX = 2000
 _PSEUDONYM_TRIES = 30
+_BAN_CACHE_S = 10.0
 _REPEAT_WINDOW_S = 600  # the repetition check compares with the last ten minutes' messages
 
 
@@ -134,6 +135,7 @@ class Hub:
         self._control_outbox: list[bytes] = []  # control messages the broker could not take yet
         self.desk = None if queue is None else Desk(self, queue, desk or DeskConfig())
         self._reports: dict[str, WindowCounter] = {}  # per session: report spam is limited
+        self._recent_bans: dict[str, tuple[float, bool]] = {}  # room -> (read at, someone banned lately)
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -454,7 +456,13 @@ class Hub:
             created = created.replace(tzinfo=UTC)
         if (now - created).total_seconds() >= self.config.probation_s:
             return False
-        return await self.moderation.recent_ban(room, now - timedelta(days=self.config.ban_memory_days))
+        # Read at most every few seconds per room: every new session's say would ask otherwise.
+        clock = self.clock()
+        known = self._recent_bans.get(room)
+        if known is None or known[0] < clock - _BAN_CACHE_S:
+            known = (clock, await self.moderation.recent_ban(room, now - timedelta(days=self.config.ban_memory_days)))
+            self._recent_bans[room] = known
+        return known[1]
 
     async def _rename(self, conn: Connection, session: Session, frame: Rename) -> None:
         spec = self._room(frame.room, frame.ref)
@@ -593,6 +601,8 @@ class Hub:
         until_text = message.get("until")
         until = None if until_text is None else datetime.fromisoformat(str(until_text).replace("Z", "+00:00"))
         live = [s for s in self.registry.live() if s.id == session_id]
+        if kind == "ban" and room is not None:
+            self._recent_bans[str(room)] = (self.clock(), True)
         for session in live:
             session.sanctions.append(Sanction(kind, None if room is None else str(room), until))
         if kind == "ban" and room is None:
