@@ -136,6 +136,7 @@ class Hub:
         self.desk = None if queue is None else Desk(self, queue, desk or DeskConfig())
         self._reports: dict[str, WindowCounter] = {}  # per session: report spam is limited
         self._recent_bans: dict[str, tuple[float, bool]] = {}  # room -> (read at, someone banned lately)
+        self._handlers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = {}
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -573,7 +574,19 @@ class Hub:
         """Take a session out of a room on every process; it may come back."""
         await self.announce("kick", session=session_id, room=room)
 
+    def on_control(self, op: str, handler: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+        """Let another part of the app apply its own change on every process (`announce(op, ...)`)."""
+        self._handlers[op] = handler
+
+    def set_checks(self, checks: Pipeline) -> None:
+        """A new check pipeline (say, after an admin changed the crisis patterns): the next say uses it."""
+        self.checks = checks
+
     async def _control(self, message: dict[str, Any]) -> None:
+        handler = self._handlers.get(str(message.get("op")))
+        if handler is not None:
+            await handler(message)
+            return
         match message.get("op"):
             case "rooms":
                 await self.reload_rooms()
