@@ -7,6 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import moderation.crisis_models
 import moderation.models
 import moderation.queue_models
 import moderation.staff_models
@@ -14,7 +15,9 @@ import rooms.models
 from rooms.config import DatabaseConfig
 from rooms.db import Base, make_engine
 
-_ = (rooms.models, moderation.models, moderation.queue_models, moderation.staff_models)  # imported for their tables
+_ = (  # imported for their tables
+    rooms.models, moderation.models, moderation.crisis_models, moderation.queue_models, moderation.staff_models,
+)
 target_metadata = Base.metadata
 
 
