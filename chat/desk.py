@@ -186,33 +186,33 @@ class Desk:
             details={"kind": item.kind, "priority": item.priority, **details},
         )
 
-    async def claim(self, conn: Connection, session: Session, frame: Claim) -> None:
+    async def claim(self, session: Session, frame: Claim) -> Item:
         item = await self._item_for(session, frame.item, frame.ref)
         try:
             item = await self.queue.claim(item.id, self._name(session), self._hub.now(),
                                           self._audit(session, "claim", item, None))
         except Conflict:
             raise RequestError("conflict", frame.ref, claimed_by=item.claimed_by) from None
-        self._hub.send(conn, {"type": "ack", "ref": frame.ref, "status": "claimed", "item": item.id})
         await self.push(item, new=False)
+        return item
 
-    async def release(self, conn: Connection, session: Session, frame: Release) -> None:
+    async def release(self, session: Session, frame: Release) -> Item:
         item = await self._item_for(session, frame.item, frame.ref)
         try:
             item = await self.queue.release(item.id, self._name(session), self._hub.now(),
                                             self._audit(session, "release", item, None))
         except Conflict:
             raise RequestError("conflict", frame.ref, claimed_by=item.claimed_by) from None
-        self._hub.send(conn, {"type": "ack", "ref": frame.ref, "status": "released", "item": item.id})
         await self.push(item, new=False)
+        return item
 
-    async def resolve(self, conn: Connection, session: Session, frame: Resolve) -> None:
+    async def resolve(self, session: Session, frame: Resolve) -> tuple[str, Item]:
+        """Decide on an item; returns the ack status ("resolved", or "escalated") and the item."""
         item = await self._item_for(session, frame.item, frame.ref)
         if frame.action == "approve" and (item.kind != "held" or item.message_seq is not None):
             raise RequestError("bad_field", frame.ref, field="action", detail="only a held message is approved")
         if frame.action == "escalate":
-            await self._escalate(conn, session, item, frame)
-            return
+            return "escalated", await self._escalate(item, frame)
         note = frame.note.strip()
         try:
             resolved = await self.queue.resolve(
@@ -222,21 +222,21 @@ class Desk:
         except Conflict:
             raise RequestError("conflict", frame.ref, claimed_by=item.claimed_by) from None
         await self._apply(resolved, frame)
-        self._hub.send(conn, {"type": "ack", "ref": frame.ref, "status": "resolved", "item": item.id})
         await self.push(resolved, new=False)
         if resolved.kind == "report" and resolved.message_seq is not None:
             for reporter in await self.queue.reporters(resolved.room, resolved.message_seq):
                 await self._hub.announce("notice", session=reporter, room=resolved.room, code="report_handled")
+        return "resolved", resolved
 
     def _name(self, session: Session) -> str:
         return session.username or session.id
 
-    async def _escalate(self, conn: Connection, session: Session, item: Item, frame: Resolve) -> None:
+    async def _escalate(self, item: Item, frame: Resolve) -> Item:
         escalated = await self.queue.escalate(item.id, 2, self._hub.now()) or await self.queue.get(item.id)
         if escalated is None:
             raise RequestError("not_found", frame.ref)
-        self._hub.send(conn, {"type": "ack", "ref": frame.ref, "status": "escalated", "item": item.id})
         await self.push(escalated, new=True)  # new to the admins who now see it
+        return escalated
 
     async def _apply(self, item: Item, frame: Resolve) -> None:
         """What the decision does to the people concerned, on every process."""

@@ -218,11 +218,14 @@ class Hub:
             case Claim() | Release() | Resolve() if self.desk is None:
                 raise RequestError("forbidden", frame.ref)
             case Claim():
-                await self._desk().claim(conn, session, frame)
+                item = await self._desk().claim(session, frame)
+                self.send(conn, {"type": "ack", "ref": frame.ref, "status": "claimed", "item": item.id})
             case Release():
-                await self._desk().release(conn, session, frame)
+                item = await self._desk().release(session, frame)
+                self.send(conn, {"type": "ack", "ref": frame.ref, "status": "released", "item": item.id})
             case Resolve():
-                await self._desk().resolve(conn, session, frame)
+                status, item = await self._desk().resolve(session, frame)
+                self.send(conn, {"type": "ack", "ref": frame.ref, "status": status, "item": item.id})
             case _:
                 raise RequestError("unknown_type", frame.ref)
 

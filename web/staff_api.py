@@ -1,13 +1,14 @@
 """The pair-aidants' JSON API beside the websocket: what the dashboard reads about a queue item
 (the messages around it, the pseudonym's earlier items, private notes) and the notes it writes.
 
-Claiming and deciding go over the websocket (protocol §8); these routes only read and add
-notes. Every route needs a helper of the item's room or an admin (`web.auth.require`), and
-every write is audited.
+Claiming and deciding exist over HTTP too (protocol §8: "the same actions exist over
+HTTP"), through the same desk as the websocket, with the same answers. Every route needs a
+helper of the item's room or an admin (`web.auth.require`), and every write is audited.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,8 +16,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from chat.errors import FrameError, RequestError
 from chat.hub import message_frame
-from chat.protocol import timestamp
+from chat.protocol import Claim, Release, Resolve, decode_inbound, timestamp
+from chat.ratelimit import WindowCounter
+from chat.sessions import Session
 from moderation.accounts import AccountError, StaffRecord
 from moderation.audit import AuditEntry
 from moderation.queue import Item, Note, QueueStore
@@ -103,8 +107,62 @@ async def add_note(request: Request) -> Response:
     return _json(_note(Note(staff.username, text, now)), 201)
 
 
+_STATUS = {"forbidden": 403, "not_found": 404, "conflict": 409, "bad_field": 400}
+
+
+def _acting(staff: StaffRecord) -> Session:
+    """The staff member as the desk knows a session: who, which role, which rooms."""
+    return Session(
+        id=staff.chat_session_id, token="", role=staff.role, locale="fr", pseudonyms=dict(staff.pseudonyms),
+        sanctions=[], refusals=WindowCounter(1, 1), username=staff.username, moderates=staff.rooms,
+    )
+
+
+async def _act(request: Request, kind: str) -> Response:
+    staff, item = await _item(request)
+    desk = _services(request).hub.desk
+    if desk is None:
+        raise RuntimeError("the moderation queue is not started")
+    body = await read_json(request) if kind == "resolve" else {}
+    try:
+        frame = decode_inbound(json.dumps({**body, "type": kind, "item": item.id}))
+        session = _acting(staff)
+        if isinstance(frame, Claim):
+            status, done = "claimed", await desk.claim(session, frame)
+        elif isinstance(frame, Release):
+            status, done = "released", await desk.release(session, frame)
+        elif isinstance(frame, Resolve):
+            status, done = await desk.resolve(session, frame)
+        else:  # pragma: no cover - decode_inbound returns the type asked for
+            raise AccountError(400, "bad_request")
+    except (FrameError, RequestError) as error:
+        raise AccountError(_STATUS.get(error.code, 400), error.code, **error.extra) from None
+    return _json({"status": status, "item": done.frame()})
+
+
+@api
+async def claim_item(request: Request) -> Response:
+    """POST /api/staff/items/{id}/claim: as the websocket's `claim`."""
+    return await _act(request, "claim")
+
+
+@api
+async def release_item(request: Request) -> Response:
+    """POST /api/staff/items/{id}/release: as the websocket's `release`."""
+    return await _act(request, "release")
+
+
+@api
+async def resolve_item(request: Request) -> Response:
+    """POST /api/staff/items/{id}/resolve {"action", "duration_s", "note"}: as the websocket's `resolve`."""
+    return await _act(request, "resolve")
+
+
 def routes() -> list[Route]:
     return [
         Route("/api/staff/items/{id}/context", item_context, methods=["GET"]),
         Route("/api/staff/items/{id}/notes", add_note, methods=["POST"]),
+        Route("/api/staff/items/{id}/claim", claim_item, methods=["POST"]),
+        Route("/api/staff/items/{id}/release", release_item, methods=["POST"]),
+        Route("/api/staff/items/{id}/resolve", resolve_item, methods=["POST"]),
     ]

@@ -9,6 +9,7 @@ outcomes are exact: an unexpected allow fails as surely as an unexpected refusal
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -114,6 +115,22 @@ async def an_override(world: World, _who: Who) -> Request:
     return "/api/admin/helplines/fr-LU", {}
 
 
+async def a_crisis_pattern(world: World, _who: Who) -> str:
+    """A pattern an admin added (through the store), its id."""
+    rules = world.server.services.crisis
+    assert rules is not None
+    pattern = await rules.add(SETUP, {"locale": "fr", "phrase": f"matrice crise {next(world.serial)}",
+                                      "category": "ideation", "severity": "low"}, datetime.now(UTC))
+    return pattern.id
+
+
+def crisis_pattern(action: str | None) -> Build:
+    async def build(world: World, who: Who) -> Request:
+        pattern_id = await a_crisis_pattern(world, who)
+        return f"/api/admin/crisis/patterns/{pattern_id}" + ("" if action is None else f"/{action}"), {}
+    return build
+
+
 async def a_fresh_login(world: World, who: Who) -> Request:
     """Log out a fresh login of the same person, so that the principal's own login lives on."""
     if who.username is not None and who.name != "disabled":
@@ -175,6 +192,12 @@ ROWS: dict[tuple[str, str], Row] = {
     # The dashboard's reads and notes about a queue item, for the helpers of its room.
     ("GET", "/api/staff/items/{id}/context"): Row(an_item("context"), ROOM_STAFF),
     ("POST", "/api/staff/items/{id}/notes"): Row(an_item("notes", json={"text": "Une note."}), ROOM_STAFF_CREATES),
+    # The queue's actions over HTTP (protocol §8): as over the websocket.
+    ("POST", "/api/staff/items/{id}/claim"): Row(an_item("claim"), ROOM_STAFF),
+    # Nobody holds the fresh item: releasing it is a conflict even for those allowed to try.
+    ("POST", "/api/staff/items/{id}/release"): Row(an_item("release"), outcome(401, 401, 403, 409, 401, 409)),
+    ("POST", "/api/staff/items/{id}/resolve"): Row(
+        an_item("resolve", json={"action": "dismiss", "note": "rien à signaler"}), ROOM_STAFF),
     # The admin console's API.
     ("GET", "/api/admin/rooms"): Row(fixed("/api/admin/rooms"), ADMIN),
     ("POST", "/api/admin/rooms"): Row(new_room, ADMIN_CREATES),
@@ -193,6 +216,14 @@ ROWS: dict[tuple[str, str], Row] = {
     ("PUT", "/api/admin/helplines/{locale}"): Row(fixed("/api/admin/helplines/fr-LU", json=CARD), ADMIN),
     ("DELETE", "/api/admin/helplines/{locale}"): Row(an_override, ADMIN),
     ("GET", "/api/admin/audit"): Row(fixed("/api/admin/audit"), ADMIN),
+    ("GET", "/api/admin/crisis/patterns"): Row(fixed("/api/admin/crisis/patterns?locale=fr"), ADMIN),
+    ("POST", "/api/admin/crisis/patterns"): Row(fixed("/api/admin/crisis/patterns", json={
+        "locale": "fr", "phrase": "matrice ajoutée", "category": "ideation", "severity": "low"}), ADMIN_CREATES),
+    ("POST", "/api/admin/crisis/patterns/{id}/disable"): Row(crisis_pattern("disable"), ADMIN),
+    ("POST", "/api/admin/crisis/patterns/{id}/enable"): Row(crisis_pattern("enable"), ADMIN),
+    ("DELETE", "/api/admin/crisis/patterns/{id}"): Row(crisis_pattern(None), ADMIN),
+    ("POST", "/api/admin/crisis/check"): Row(fixed("/api/admin/crisis/check", json={"text": "je veux mourir",
+                                                                                  "lang": "fr"}), ADMIN),
 }
 
 
