@@ -18,6 +18,8 @@ from starlette.routing import Route
 from chat.protocol import timestamp
 from moderation.accounts import AccountError, AccountRecord, InvitationRecord
 from moderation.audit import AuditRecord
+from moderation.crisis_rules import CrisisRules
+from moderation.normalise import LANGS
 from moderation.room_admin import room_fields
 from moderation.staff_service import parse_rooms
 from rooms.store import StoredRoom
@@ -28,6 +30,7 @@ __all__ = ["routes"]
 
 _NO_STORE = {"Cache-Control": "no-store"}
 _RELOAD_WAIT_STEPS = 200  # x 10 ms
+_MAX_CHECK_TEXT = 10_000
 
 
 def _services(request: Request) -> Services:
@@ -258,6 +261,86 @@ async def public_helpline(request: Request) -> Response:
     return JSONResponse(card.public(), headers={"Cache-Control": "no-cache"})
 
 
+# -- crisis patterns ------------------------------------------------------------------------------------
+
+
+def _crisis(request: Request) -> CrisisRules:
+    rules = _services(request).crisis
+    if rules is None:
+        raise RuntimeError("crisis rules are not started")
+    return rules
+
+
+@api
+async def list_crisis_patterns(request: Request) -> Response:
+    """GET /api/admin/crisis/patterns?locale=fr: shipped and added patterns, each with its state."""
+    await require(request, "admin")
+    locale = request.query_params.get("locale") or None
+    if locale is not None and locale not in LANGS:
+        raise AccountError(400, "bad_field", field="locale", detail=" or ".join(LANGS))
+    return _json(await _crisis(request).list(locale))
+
+
+@api
+async def add_crisis_pattern(request: Request) -> Response:
+    staff = await require(request, "admin")
+    body = await read_json(request)
+    reason = _reason(body)
+    pattern = await _crisis(request).add(actor_of(staff), body, staff_services(request).service.now(), reason)
+    await _services(request).crisis_changed()
+    return _json({"id": pattern.id, "locale": pattern.locale, "phrase": pattern.phrase, "category": pattern.category,
+                  "severity": pattern.severity, "source": "admin", "enabled": True}, 201)
+
+
+async def _set_enabled(request: Request, enabled: bool) -> Response:
+    staff = await require(request, "admin")
+    body = await read_json(request) if await request.body() else {}
+    pattern_id = request.path_params["id"]
+    changed = await _crisis(request).set_enabled(
+        actor_of(staff), pattern_id, enabled, staff_services(request).service.now(), _reason(body)
+    )
+    if changed:
+        await _services(request).crisis_changed()
+    return _json({"id": pattern_id, "enabled": enabled, "changed": changed})
+
+
+@api
+async def disable_crisis_pattern(request: Request) -> Response:
+    return await _set_enabled(request, False)
+
+
+@api
+async def enable_crisis_pattern(request: Request) -> Response:
+    return await _set_enabled(request, True)
+
+
+@api
+async def remove_crisis_pattern(request: Request) -> Response:
+    staff = await require(request, "admin")
+    body = await read_json(request) if await request.body() else {}
+    await _crisis(request).remove(
+        actor_of(staff), request.path_params["id"], staff_services(request).service.now(), _reason(body)
+    )
+    await _services(request).crisis_changed()
+    return _json({"ok": True})
+
+
+@api
+async def check_crisis(request: Request) -> Response:
+    """POST /api/admin/crisis/check {"text", "lang"}: what the live detector says of a message."""
+    await require(request, "admin")
+    body = await read_json(request)
+    text, lang = body.get("text"), body.get("lang", "fr")
+    if not isinstance(text, str) or len(text) > _MAX_CHECK_TEXT:
+        raise AccountError(400, "bad_field", field="text", detail=f"up to {_MAX_CHECK_TEXT} characters")
+    if not isinstance(lang, str) or not 0 < len(lang) <= 16:
+        raise AccountError(400, "bad_field", field="lang", detail="a language like fr or en")
+    detector = _services(request).detector
+    if detector is None:
+        raise RuntimeError("the crisis detector is not started")
+    return _json(detector.detect(text, lang).to_json())
+
+
 # -- the audit log ----------------------------------------------------------------------------------------
 
 
@@ -362,6 +445,12 @@ def routes() -> list[Route]:
         Route("/api/admin/helplines", list_helplines, methods=["GET"]),
         Route("/api/admin/helplines/{locale}", put_helpline, methods=["PUT"]),
         Route("/api/admin/helplines/{locale}", reset_helpline, methods=["DELETE"]),
+        Route("/api/admin/crisis/patterns", list_crisis_patterns, methods=["GET"]),
+        Route("/api/admin/crisis/patterns", add_crisis_pattern, methods=["POST"]),
+        Route("/api/admin/crisis/patterns/{id}/disable", disable_crisis_pattern, methods=["POST"]),
+        Route("/api/admin/crisis/patterns/{id}/enable", enable_crisis_pattern, methods=["POST"]),
+        Route("/api/admin/crisis/patterns/{id}", remove_crisis_pattern, methods=["DELETE"]),
+        Route("/api/admin/crisis/check", check_crisis, methods=["POST"]),
         Route("/api/admin/audit", audit_log, methods=["GET"]),
         Route("/api/staff/rooms/{slug}/audit", room_audit_log, methods=["GET"]),
         Route("/api/helplines/{locale}", public_helpline, methods=["GET"]),

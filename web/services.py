@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -16,6 +17,7 @@ from chat.metrics import HubMetrics
 from chat.retention import Purger
 from chat.state import MemoryState, SharedState
 from moderation.crisis import CrisisDetector
+from moderation.crisis_rules import CrisisRules, live_detector
 from moderation.pipeline import default_pipeline
 from moderation.queue import QueueStore
 from moderation.store import ModerationStore
@@ -28,6 +30,9 @@ from web.config import AppConfig
 from web.staff import StaffServices
 
 __all__ = ["Services"]
+
+_log = logging.getLogger(__name__)
+_CRISIS_WAIT_S = 10.0
 
 
 @dataclass
@@ -42,6 +47,12 @@ class Services:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     staff: StaffServices | None = None  # helpers and admins: accounts, console, audit, helplines
     queue: QueueStore | None = None  # the moderation queue (helpers' dashboard, alerts)
+    crisis: CrisisRules | None = None  # the admins' changes to the crisis patterns
+    detector: CrisisDetector | None = None  # the live crisis detector (shipped patterns + admins' changes)
+    _crisis_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _crisis_rebuilt: asyncio.Condition = field(default_factory=asyncio.Condition)
+    _crisis_started: int = 0  # rebuilds that began (and read the database) on this process
+    _crisis_done: int = 0  # the latest rebuild finished
 
     @classmethod
     async def start(cls, config: AppConfig) -> Services:
@@ -58,8 +69,10 @@ class Services:
         sessions = SessionStore(sessionmaker)
         staff = StaffServices.build(config.accounts, config.helplines, sessionmaker, rooms, config.chat.history_size)
         queue = QueueStore(sessionmaker)
-        # Built once (up to a second): the patterns compile into one automaton.
-        detector = await asyncio.to_thread(CrisisDetector.shipped)
+        # Built once (up to a second): the patterns compile into one automaton. Again on every
+        # process after an admin changes the patterns (the "crisis_patterns" control message).
+        crisis = CrisisRules(sessionmaker)
+        detector = await live_detector(crisis)
         hub = Hub(
             config.chat, broker, state, messages, sessions, ModerationStore(sessionmaker), Pseudonyms(),
             metrics=HubMetrics(), rooms_loader=rooms.active, rooms_last=messages.last_seqs,
@@ -76,6 +89,8 @@ class Services:
         services = cls(config, engine, broker, state, rooms, hub, purger)
         services.staff = staff
         services.queue = queue
+        services.crisis, services.detector = crisis, detector
+        hub.on_control("crisis_patterns", services._rebuild_crisis)
         staff.attach(hub.registry)
         await hub.start()
         services.tasks.append(asyncio.get_running_loop().create_task(purger.run()))
@@ -85,6 +100,32 @@ class Services:
     async def rooms_changed(self) -> None:
         """After any write to the rooms table: every process reloads and tells the rooms' members."""
         await self.hub.announce("rooms")
+
+    async def crisis_changed(self) -> None:
+        """After any write to the crisis patterns: every process rebuilds its detector. Waits
+        (a few seconds at most) until this one has, so the admin's next message already meets it."""
+        before = self._crisis_started
+        await self.hub.announce("crisis_patterns")
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(_CRISIS_WAIT_S), self._crisis_rebuilt:
+                await self._crisis_rebuilt.wait_for(lambda: self._crisis_done > before)
+
+    async def _rebuild_crisis(self, _message: dict[str, object]) -> None:
+        if self.crisis is None:
+            return
+        async with self._crisis_lock:
+            self._crisis_started += 1
+            ticket = self._crisis_started
+            try:
+                detector = await live_detector(self.crisis)
+            except Exception:  # noqa: BLE001 - a failed rebuild must not stop the control channel
+                _log.exception("crisis patterns: the detector could not be rebuilt; the previous one stays")
+            else:
+                self.detector = detector
+                self.hub.set_checks(default_pipeline(detector, self.config.moderation))
+            async with self._crisis_rebuilt:
+                self._crisis_done = ticket
+                self._crisis_rebuilt.notify_all()
 
     async def end_account_sessions(self, username: str) -> None:
         """A disabled account: its websockets close (4001) on every process, at once."""

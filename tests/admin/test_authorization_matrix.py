@@ -9,10 +9,10 @@ outcomes are exact: an unexpected allow fails as surely as an unexpected refusal
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
