@@ -3,6 +3,7 @@
     entraide serve [--host H] [--port P] [--workers N]
     entraide db upgrade
     entraide user add|disable|list|setup-link   (web/accounts_cli.py)
+    entraide crisis check                       (web/crisis_cli.py)
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from rooms.configuration import ConfigError
 from web.accounts_cli import add_user_commands, print_setup_link, run_user
 from web.config import AppConfig, load_config
+from web.crisis_cli import add_crisis_commands, run_crisis
 from web.database import upgrade
 from web.logs import logging_config
 
@@ -83,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     db = commands.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade"])
     add_user_commands(commands)
+    add_crisis_commands(commands)
     args = parser.parse_args(argv)
     logging.config.dictConfig(logging_config())
     try:
@@ -94,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(config, args)
     if args.command == "user":
         return run_user(config, args)
+    if args.command == "crisis":
+        return run_crisis(config, args)
     upgrade(config.database.url)
     print("entraide: database schema is up to date", file=sys.stderr)
     return 0
