@@ -302,9 +302,13 @@ class QueueStore:
             )
             return [_item(r) for r in rows]
 
-    async def add_note(self, room: str, session_id: str, author: str, text: str, now: datetime) -> None:
+    async def add_note(
+        self, room: str, session_id: str, author: str, text: str, now: datetime, audit: AuditEntry | None = None,
+    ) -> None:
         async with self._sessions.begin() as db:
             db.add(HelperNoteRow(room_slug=room, session_id=session_id, author=author, text=text, created_at=now))
+            if audit is not None:
+                db.add(audit.row())
 
     async def notes(self, room: str, session_id: str) -> list[Note]:
         async with self._sessions() as db:

@@ -24,7 +24,7 @@ from chat.sessions import Session
 from moderation.accounts import AccountError, StaffRecord
 from moderation.audit import AuditEntry
 from moderation.queue import Item, Note, QueueStore
-from web.auth import actor_of, api, read_json, require, staff_services
+from web.auth import actor_of, api, read_json, require
 from web.services import Services
 
 __all__ = ["CONTEXT_AFTER", "CONTEXT_BEFORE", "MAX_NOTE", "routes"]
@@ -98,9 +98,9 @@ async def add_note(request: Request) -> Response:
         raise AccountError(400, "bad_field", field="text", detail=f"1 to {MAX_NOTE} characters")
     text = text.strip()
     now = datetime.now(UTC)
-    await _queue(request).add_note(item.room, item.author_session_id, staff.username, text, now)
-    # The note itself stays with the notes: the log says who wrote one, when and about which item.
-    await staff_services(request).admin.audit.record(AuditEntry(
+    # The note itself stays with the notes: the log says who wrote one, when and about which item,
+    # written in the same transaction as the note.
+    await _queue(request).add_note(item.room, item.author_session_id, staff.username, text, now, AuditEntry(
         actor=actor_of(staff), action="note.add", target_kind="item", target=item.id, at=now, room=item.room,
         details={"kind": item.kind, "length": len(text)},
     ))
