@@ -1,4 +1,4 @@
-// The admin console: rooms, helpers and invitations, helpline cards, the audit log. Every
+// The admin console: rooms, helpers and invitations, helpline cards, crisis patterns, the audit log. Every
 // change goes through the JSON API (/api/admin/...), which applies it live and logs it.
 
 import { h, replaceChildren, setText } from "./dom.js";
@@ -13,7 +13,11 @@ const ACTIONS = [
   "room.create", "room.update", "room.archive", "room.restore", "account.create", "account.setup",
   "account.rooms", "account.disable", "invitation.create", "invitation.accept", "invitation.revoke",
   "helplines.update", "helplines.reset", "session.login", "session.logout",
+  "crisis.pattern.add", "crisis.pattern.disable", "crisis.pattern.enable", "crisis.pattern.remove",
 ];
+// moderation/crisis.py CATEGORIES and SEVERITIES (none aside): the server refuses any other.
+const CRISIS_CATEGORIES = ["ideation", "plan", "self_harm", "farewell", "concern_other"];
+const CRISIS_SEVERITIES = ["low", "medium", "high"];
 const NUMBER_FIELDS = ["capacity", "slow_mode_s", "max_length", "history_size"];
 
 const state = {
@@ -21,6 +25,7 @@ const state = {
   accounts: [],
   invitations: [],
   helplines: [],
+  crisis: [],
   audit: [],
   auditMore: false,
   editing: null,          // slug of the room in the form, null: a new room
@@ -532,6 +537,108 @@ async function loadHelplines() {
   renderHelplines();
 }
 
+// -- crisis patterns -----------------------------------------------------------------------------------------
+
+function crisisOptions() {
+  for (const [id, values, prefix] of [["crisis-category", CRISIS_CATEGORIES, "crisis.cat."],
+    ["crisis-severity", CRISIS_SEVERITIES, "crisis.sev."]]) {
+    const select = $(id);
+    const chosen = select.value;
+    replaceChildren(select, values.map((v) => h("option", { value: v }, t(prefix + v))));
+    if (chosen) select.value = chosen;
+  }
+}
+
+function renderCrisis() {
+  const search = $("crisis-search").value.trim().toLowerCase();
+  const shown = state.crisis.filter((p) => !search || p.phrase.toLowerCase().includes(search)
+    || p.id.toLowerCase().includes(search));
+  const items = shown.map((p) => h("li", { class: "admin-item", "data-id": p.id },
+    h("div", { class: "admin-item-main" },
+      h("strong", { class: "admin-item-title", lang: p.locale }, p.phrase), " ",
+      h("span", { class: "admin-item-meta" },
+        `${t("crisis.cat." + p.category)} · ${t("crisis.sev." + p.severity)} · `,
+        p.source === "admin" ? t("crisis.source.admin", { name: p.created_by }) : t("crisis.source.shipped"),
+        p.enabled ? "" : ` · ${t("crisis.disabledBy", { name: p.disabled_by || "" })}`), " ",
+      h("code", null, p.id)),
+    h("div", { class: "admin-item-actions" },
+      h("button", { type: "button", class: "button small", "data-action": p.enabled ? "disable" : "enable" },
+        t(p.enabled ? "crisis.disable" : "crisis.enable")),
+      p.source === "admin"
+        ? h("button", { type: "button", class: "button small quiet", "data-action": "remove" }, t("crisis.remove"))
+        : null)));
+  replaceChildren($("crisis-patterns"), items);
+}
+
+async function loadCrisis() {
+  const locale = $("crisis-locale").value || "fr";
+  state.crisis = await api("GET", `/api/admin/crisis/patterns?locale=${encodeURIComponent(locale)}`);
+  renderCrisis();
+}
+
+$("crisis-locale").addEventListener("change", () => loadCrisis().catch((error) => failed(error)));
+$("crisis-search").addEventListener("input", renderCrisis);
+$("crisis-filter").addEventListener("submit", (event) => event.preventDefault());
+
+$("crisis-patterns").addEventListener("click", async (event) => {
+  const button = event.target.closest("button[data-action]");
+  if (!button) return;
+  const id = button.closest("[data-id]").dataset.id;
+  const action = button.dataset.action;
+  try {
+    const path = `/api/admin/crisis/patterns/${encodeURIComponent(id)}`;
+    if (action === "remove") await api("DELETE", path);
+    else await api("POST", `${path}/${action}`);
+    done(t(`crisis.${action}Done`, { id }));
+    await loadCrisis();
+    loadAudit();
+  } catch (error) {
+    failed(error);
+  }
+});
+
+$("crisis-add").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const body = {
+    locale: $("crisis-locale").value || "fr", phrase: $("crisis-phrase").value.trim(),
+    category: $("crisis-category").value, severity: $("crisis-severity").value,
+  };
+  const reason = $("crisis-reason").value.trim();
+  if (reason) body.reason = reason;
+  setText($("crisis-error"), "");
+  try {
+    const added = await api("POST", "/api/admin/crisis/patterns", body);
+    $("crisis-phrase").value = "";
+    $("crisis-reason").value = "";
+    done(t("crisis.added", { id: added.id }));
+    await loadCrisis();
+    loadAudit();
+  } catch (error) {
+    failed(error, $("crisis-error"));
+  }
+});
+
+$("crisis-try").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const text = $("crisis-try-text").value;
+  if (!text.trim()) {
+    $("crisis-try-text").focus();
+    return;
+  }
+  try {
+    const result = await api("POST", "/api/admin/crisis/check", { text, lang: $("crisis-try-lang").value });
+    setText($("crisis-try-result"), result.flagged
+      ? t("crisis.flagged", {
+        severity: t("crisis.sev." + result.severity),
+        categories: result.categories.map((c) => t("crisis.cat." + c)).join(", "),
+        matches: result.matches.join(", "),
+      })
+      : t("crisis.notFlagged"));
+  } catch (error) {
+    failed(error, $("crisis-try-result"));
+  }
+});
+
 // -- audit log -------------------------------------------------------------------------------------------------
 
 function renderAuditFilters() {
@@ -590,6 +697,8 @@ function renderAll() {
   renderAccounts();
   renderInvitations();
   renderHelplines();
+  crisisOptions();
+  renderCrisis();
   renderAuditFilters();
   renderAudit();
 }
@@ -597,6 +706,7 @@ function renderAll() {
 async function start() {
   initStaffPage("admin.docTitle");
   replaceChildren(field("theme"), THEMES.map((theme) => h("option", { value: theme }, theme)));
+  crisisOptions();
   onLangChange(renderAll);
   const me = await whoAmI();
   if (!me) {
@@ -605,7 +715,7 @@ async function start() {
   }
   try {
     await loadRooms();
-    await Promise.all([loadAccounts(), loadInvitations(), loadHelplines(), loadAudit()]);
+    await Promise.all([loadAccounts(), loadInvitations(), loadHelplines(), loadCrisis(), loadAudit()]);
   } catch (error) {
     failed(error);
   }
