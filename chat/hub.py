@@ -364,7 +364,11 @@ class Hub:
         if spec.slug not in conn.rooms:
             raise RequestError("not_joined", frame.ref)
         now = self.now()
-        if not self.is_open(spec, now):
+        helpers = None
+        if spec.requires_helper or spec.moderation == "pre":
+            # Whether it is open depends on who is on duty right now, on any process.
+            helpers = (await self.presence_tracker.read([spec.slug]))[spec.slug][1]
+        if not self.is_open(spec, now, helpers):
             raise RequestError("room_closed", frame.ref)
         mute = session.sanction("mute", spec.slug, now)
         if mute is not None:
@@ -402,7 +406,9 @@ class Hub:
                 hold = True
             elif await self._on_probation(session, spec.slug, now):
                 review.append("new session in a room with a recent ban")
-                if not hold and self.presence(spec.slug)[1] > 0:  # held only when someone can approve it
+                if helpers is None:
+                    helpers = (await self.presence_tracker.read([spec.slug]))[spec.slug][1]
+                if not hold and helpers > 0:  # held only when someone can approve it
                     hold, held_code = True, "review"
         crisis = None if outcome is None or self.desk is None else outcome.crisis
         pseudonym = session.pseudonyms[spec.slug]

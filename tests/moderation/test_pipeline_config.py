@@ -102,7 +102,7 @@ def test_helpline_cards_extend_the_allowlists():
 
 
 def test_every_held_code_has_a_french_and_an_english_text():
-    assert set(HELD_REASON_TEXTS) == {"personal_data", "link", "abusive", "repeated", "premoderated"}
+    assert set(HELD_REASON_TEXTS) == {"personal_data", "link", "abusive", "repeated", "premoderated", "review"}
     assert all(fr and en and fr != en for fr, en in HELD_REASON_TEXTS.values())
     assert set(REJECTED_REASON_TEXTS) == {"link", "repeated"}
 
