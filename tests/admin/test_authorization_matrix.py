@@ -320,6 +320,13 @@ WS_EXPECT = {
     # duty for another helper's room.
     "duty_other_room": {"anonymous": "forbidden", "peer": "forbidden", "helper_other": "duty",
                         "helper_room": "forbidden", "disabled": "closed", "admin": "duty"},
+    # claim, release and resolve an item of the room (protocol §8); a fresh item each time.
+    "claim": {"anonymous": "forbidden", "peer": "forbidden", "helper_other": "forbidden",
+              "helper_room": "claimed", "disabled": "closed", "admin": "claimed"},
+    "release": {"anonymous": "forbidden", "peer": "forbidden", "helper_other": "forbidden",
+                "helper_room": "conflict", "disabled": "closed", "admin": "conflict"},
+    "resolve": {"anonymous": "forbidden", "peer": "forbidden", "helper_other": "forbidden",
+                "helper_room": "resolved", "disabled": "closed", "admin": "resolved"},
 }
 
 
@@ -333,6 +340,16 @@ async def ws_outcome(world: World, who: Who, action: str) -> str:
     assert first["type"] == "welcome"
     if action == "hello":
         return str(first["role"])
+    if action in ("claim", "release", "resolve"):
+        path, _ = await an_item(action)(world, who)
+        item_id = path.split("/")[4]
+        frame: dict[str, Any] = {"type": action, "item": item_id, "ref": "q"}
+        if action == "resolve":
+            frame.update(action="dismiss", note="rien")
+        await peer.send(frame)
+        answer = await peer.reply("q")
+        await peer.ws.close()
+        return str(answer["code"] if answer["type"] == "error" else answer["status"])
     rooms: Any = {"duty": [ROOM], "duty_all": "all", "duty_other_room": ["deuil"]}[action]
     await peer.send({"type": "duty", "on": True, "rooms": rooms, "ref": "d"})
     reply = await peer.reply("d")
@@ -347,6 +364,6 @@ async def ws_outcome(world: World, who: Who, action: str) -> str:
 
 
 async def test_websocket_actions(world):
-    """hello and duty, for each principal."""
+    """hello, duty, claim, release and resolve, for each principal."""
     got = {action: {name: await ws_outcome(world, world.who[name], action) for name in WHO} for action in WS_EXPECT}
     assert got == WS_EXPECT, json.dumps(got, indent=1)
