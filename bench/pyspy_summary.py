@@ -22,7 +22,7 @@ _FRAME = re.compile(r"^(?P<func>.+?) \((?P<file>.*?)(?::\d+)?\)$")
 # survives py-spy's occasionally truncated coroutine stacks, so the layers are read from it.
 LAYERS = [
     ("asyncio transport.write (incl. the send() syscall)", ("asyncio/selector_events.py",), ("write",)),
-    ("asyncio loop, tasks, futures, queues (waking each writer task)",
+    ("asyncio loop, tasks, futures, queues, select",
      ("asyncio/", "selectors.py"), ()),
     ("uvicorn websockets-sansio ASGI send/receive", ("uvicorn/",), ()),
     ("websockets framing (sansio Protocol, Frame.serialize)", ("websockets/",), ()),
