@@ -30,6 +30,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -327,7 +328,12 @@ def measure(target: str, scenario: str, args: argparse.Namespace) -> dict[str, A
         print(f"run: the machine is still busy ({quiet['busy_before']} cores) after {args.quiet_wait}s: "
               "measuring anyway; see foreign_cpu", file=sys.stderr, flush=True)
     workdir = Path(tempfile.mkdtemp(prefix=f"entraide-bench-{target}-{scenario}-"))
-    server = start_server(target, workdir, args, f"{target}-{scenario}")
+    done = False
+    try:
+        server = start_server(target, workdir, args, f"{target}-{scenario}")
+    except BaseException:
+        drop_databases()
+        raise
     try:
         cmd = [PYTHON, str(BENCH / "loadgen.py"), scenario, "--cpu", str(LOADGEN_CORE)]
         for url in server.urls:
@@ -368,10 +374,13 @@ def measure(target: str, scenario: str, args: argparse.Namespace) -> dict[str, A
             result["kib_per_connection"] = round((memory["rss_held_kib"] - memory["rss_baseline_kib"]) / opened, 1)
         alive = [p.poll() is None for p in server.procs]
         result["server_alive_after"] = all(alive)
+        done = True
         return result
     finally:
         server.stop()
         drop_databases()
+        if done:
+            shutil.rmtree(workdir, ignore_errors=True)  # kept, with the server logs, when it failed
 
 
 def start_pyspy(pid: int, out: Path) -> subprocess.Popen[bytes]:
@@ -610,6 +619,8 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print(markdown(results))
     print(f"\nresults: {out}", file=sys.stderr)
+    if args.entraide_rev:
+        shutil.rmtree(args.entraide_src, ignore_errors=True)
     if args.profile:
         print(profile_summary(Path(args.profile)), file=sys.stderr)
     return 0
