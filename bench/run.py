@@ -333,6 +333,7 @@ def measure(target: str, scenario: str, args: argparse.Namespace) -> dict[str, A
         server = start_server(target, workdir, args, f"{target}-{scenario}")
     except BaseException:
         drop_databases()
+        print(f"run: {target} / {scenario}: server logs kept in {workdir}", file=sys.stderr)
         raise
     try:
         cmd = [PYTHON, str(BENCH / "loadgen.py"), scenario, "--cpu", str(LOADGEN_CORE)]
@@ -380,7 +381,9 @@ def measure(target: str, scenario: str, args: argparse.Namespace) -> dict[str, A
         server.stop()
         drop_databases()
         if done:
-            shutil.rmtree(workdir, ignore_errors=True)  # kept, with the server logs, when it failed
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            print(f"run: {target} / {scenario}: database and server logs kept in {workdir}", file=sys.stderr)
 
 
 def start_pyspy(pid: int, out: Path) -> subprocess.Popen[bytes]:
