@@ -184,8 +184,10 @@ class Server:
     def stop(self) -> None:
         for proc in self.procs:
             if proc.poll() is None:
+                # SIGINT, not SIGTERM: uvicorn re-raises the signal after its graceful shutdown,
+                # and only an interrupt lets cProfile (--profile) write its file on the way out.
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGTERM)
+                    os.killpg(proc.pid, signal.SIGINT)
         for proc in self.procs:
             try:
                 proc.wait(20)
