@@ -59,7 +59,7 @@ from moderation.verdict import Action
 from rooms.config import RoomSpec
 from rooms.message_store import MessageStore
 from rooms.pseudonyms import PseudonymError, Pseudonyms, normalise_name
-from rooms.records import StoredMessage, format_message_id, parse_message_id
+from rooms.records import StoredMessage, as_utc, format_message_id, parse_message_id
 from rooms.session_store import SessionStore
 
 __all__ = ["CLOSE_ACCOUNT_ENDED", "CLOSE_FLOODING", "CLOSE_GOING_AWAY", "CONTROL_CHANNEL", "Hub", "message_frame"]
@@ -75,6 +75,7 @@ CONTROL_CHANNEL = "ctl:hub"
 _RESUME_MAX = 2000
 _PSEUDONYM_TRIES = 30
 _BAN_CACHE_S = 10.0
+_WARNINGS = ("warned", "muted", "kicked", "banned")  # notices about a sanction; the rest inform
 _REPEAT_WINDOW_S = 600  # the repetition check compares with the last ten minutes' messages
 
 
@@ -132,7 +133,6 @@ class Hub:
         self._locks: dict[str, asyncio.Lock] = {}
         self._connections: set[Connection] = set()
         self._tasks: list[asyncio.Task[None]] = []
-        self._control_outbox: list[bytes] = []  # control messages the broker could not take yet
         self.desk = None if queue is None else Desk(self, queue, desk or DeskConfig())
         self._reports: dict[str, WindowCounter] = {}  # per session: report spam is limited
         self._recent_bans: dict[str, tuple[float, bool]] = {}  # room -> (read at, someone banned lately)
@@ -459,12 +459,9 @@ class Hub:
         return outcome
 
     async def _on_probation(self, session: Session, room: str, now: datetime) -> bool:
-        created = session.created_at
-        if created is None:
+        if session.created_at is None:
             return False
-        if created.tzinfo is None:
-            created = created.replace(tzinfo=UTC)
-        if (now - created).total_seconds() >= self.config.probation_s:
+        if (now - as_utc(session.created_at)).total_seconds() >= self.config.probation_s:
             return False
         # Read at most every few seconds per room: every new session's say would ask otherwise.
         clock = self.clock()
@@ -566,13 +563,9 @@ class Hub:
 
     async def announce(self, op: str, **data: Any) -> None:
         """Tell every process of the deployment (this one included) to apply a change."""
-        payload = json.dumps({"op": op, **data}).encode()
-        try:
-            await self.broker.publish(CONTROL_CHANNEL, payload)
-        except (ConnectionError, OSError, TimeoutError):
-            # Apply here now; the others get it when the broker is back.
-            await self._control(json.loads(payload))
-            self._control_outbox.append(payload)
+        message = {"op": op, **data}
+        if not await self.streams.publish_or_keep(CONTROL_CHANNEL, json.dumps(message).encode()):
+            await self._control(message)  # here now; the others when the broker is back
 
     async def sanction(self, session_id: str, room: str | None, kind: str, until: datetime | None) -> None:
         """Record a mute or ban; every process applies it to the session's live connections."""
@@ -604,17 +597,18 @@ class Hub:
             case "sanction":
                 await self._apply_sanction(message)
             case "kick":
-                await self._remove(str(message.get("session")), str(message.get("room")), "kicked", None)
+                await self._tell(str(message.get("session")), str(message.get("room")), "kicked", None)
             case "item":
                 if self.desk is not None:
                     self.desk.deliver(dict(message["item"]), bool(message.get("new")))
             case "pointer":
-                for session in [s for s in self.registry.live() if s.id == str(message.get("session"))]:
+                session = self.registry.find(str(message.get("session")))
+                if session is not None:
                     await self.send_pointer(session, str(message.get("room")), str(message.get("message_id")),
                                             str(message.get("stage")), False)
             case "notice":
-                await self._remove(str(message.get("session")), str(message.get("room")),
-                                   str(message.get("code")), None, leave=False)
+                await self._tell(str(message.get("session")), str(message.get("room")),
+                                 str(message.get("code")), None, leave=False)
             case other:
                 log.warning("unknown control message %r", other)
 
@@ -622,29 +616,32 @@ class Hub:
         session_id, room, kind = str(message.get("session")), message.get("room"), str(message.get("kind"))
         until_text = message.get("until")
         until = None if until_text is None else datetime.fromisoformat(str(until_text).replace("Z", "+00:00"))
-        live = [s for s in self.registry.live() if s.id == session_id]
         if kind == "ban" and room is not None:
             self._recent_bans[str(room)] = (self.clock(), True)
-        for session in live:
+        session = self.registry.find(session_id)
+        if session is not None:
             session.sanctions.append(Sanction(kind, None if room is None else str(room), until))
-        if kind == "ban" and room is None:
-            for session in live:
+            if kind == "ban" and room is None:
                 for conn in list(session.connections):
                     conn.close_after_queue(CLOSE_BANNED_EVERYWHERE)
-        elif kind in ("ban", "mute") and room is not None:
+        if kind in ("ban", "mute") and room is not None:
             code = "banned" if kind == "ban" else "muted"
-            await self._remove(session_id, str(room), code, until_text, leave=kind == "ban")
+            await self._tell(session_id, str(room), code, until_text, leave=kind == "ban")
 
-    async def _remove(self, session_id: str, room: str, code: str, until: Any, leave: bool = True) -> None:
-        for session in [s for s in self.registry.live() if s.id == session_id]:
-            for conn in list(session.connections):
-                if room not in conn.rooms:
-                    continue
-                self.send(conn, {"type": "notice", "room": room, "level": "warning", "code": code,
-                                 "text": notice_text(code, session.locale), "until": until})
-                if leave:
-                    await self._leave_room(conn, room)
-                    self.send(conn, {"type": "left", "room": room, "ref": None, "reason": code})
+    async def _tell(self, session_id: str, room: str, code: str, until: Any, leave: bool = True) -> None:
+        """A `notice` to the session's connections in the room; with `leave`, they are let out too."""
+        session = self.registry.find(session_id)
+        if session is None:
+            return
+        level = "warning" if code in _WARNINGS else "info"
+        for conn in list(session.connections):
+            if room not in conn.rooms:
+                continue
+            self.send(conn, {"type": "notice", "room": room, "level": level, "code": code,
+                             "text": notice_text(code, session.locale), "until": until})
+            if leave:
+                await self._leave_room(conn, room)
+                self.send(conn, {"type": "left", "room": room, "ref": None, "reason": code})
 
     async def reload_rooms(self) -> None:
         """Take the rooms from the database again and tell the members of changed ones."""
@@ -688,9 +685,6 @@ class Hub:
     async def _recover(self) -> None:
         """The broker is back: what was published meanwhile is read back from the database."""
         self.metrics.broker_reconnects.inc()
-        outbox, self._control_outbox = self._control_outbox, []
-        for payload in outbox:
-            await self.broker.publish(CONTROL_CHANNEL, payload)
         await self.streams.flush_outbox()
         await self.reload_rooms()
         await self.streams.catch_up()

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from chat.errors import FrameError
+from rooms.records import format_timestamp
 
 __all__ = [
     "Claim",
@@ -244,6 +244,4 @@ def encode(frame: dict[str, Any]) -> str:
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
-def timestamp(moment: datetime) -> str:
-    """ISO 8601 UTC with milliseconds: 2026-11-24T10:00:00.000Z."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+timestamp = format_timestamp  # the protocol's name for it

@@ -131,3 +131,7 @@ class SessionRegistry:
 
     def live(self) -> list[Session]:
         return list(self._live.values())
+
+    def find(self, session_id: str) -> Session | None:
+        """The live session with this id, if it has a connection in this process."""
+        return next((s for s in self._live.values() if s.id == session_id), None)

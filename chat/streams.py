@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from chat.broker import Broker
 from chat.connection import Connection
 from chat.metrics import HubMetrics
 from chat.sequencer import Frame, Sequencer
@@ -46,7 +47,7 @@ class _Stream:
 
 class RoomStreams:
     def __init__(
-        self, broker: object, messages: MessageStore, render: Callable[[StoredMessage], str],
+        self, broker: Broker, messages: MessageStore, render: Callable[[StoredMessage], str],
         metrics: HubMetrics, reorder_grace_s: float = 0.1,
     ) -> None:
         self._broker = broker
@@ -74,7 +75,7 @@ class RoomStreams:
             stream = self._streams[room] = _Stream()
             stream.pending[conn] = []
             try:
-                await self._broker.subscribe(ROOM_PREFIX + room)  # type: ignore[attr-defined]
+                await self._broker.subscribe(ROOM_PREFIX + room)
                 baseline = await self._messages.last_seq(room)
             except BaseException:
                 stream.pending.pop(conn, None)
@@ -119,34 +120,41 @@ class RoomStreams:
         if stream.order.last is not None:
             self._metrics.room_subscriptions.dec()
         with contextlib.suppress(ConnectionError, OSError):
-            await self._broker.unsubscribe(ROOM_PREFIX + room)  # type: ignore[attr-defined]
+            await self._broker.unsubscribe(ROOM_PREFIX + room)
 
     # -- publishing ---------------------------------------------------------------------------
 
     async def publish(self, room: str, seq: int, text: str) -> None:
         """A stored message: to every process; if the broker is away, at least to this one."""
         self._metrics.published.inc()
+        payload = envelope(seq, text)
         try:
-            await self._broker.publish(ROOM_PREFIX + room, envelope(seq, text))  # type: ignore[attr-defined]
+            await self._broker.publish(ROOM_PREFIX + room, payload)
         except (ConnectionError, OSError, TimeoutError) as exc:
             # Stored and acknowledged: other processes read it back when they catch up.
             log.warning("message not published (%s); local delivery only", type(exc).__name__)
-            self.hear(room, envelope(seq, text))
+            self.hear(room, payload)
 
     async def publish_event(self, room: str, text: str) -> None:
         """A frame that is not a message (hidden, ...): no id, kept for later when undeliverable."""
         payload = envelope(0, text)
-        try:
-            await self._broker.publish(ROOM_PREFIX + room, payload)  # type: ignore[attr-defined]
-        except (ConnectionError, OSError, TimeoutError):
+        if not await self.publish_or_keep(ROOM_PREFIX + room, payload):
             self.hear(room, payload)
-            self._outbox.append((ROOM_PREFIX + room, payload))
+
+    async def publish_or_keep(self, channel: str, payload: bytes) -> bool:
+        """Publish; when the broker is away, keep it for `flush_outbox` and say so (False)."""
+        try:
+            await self._broker.publish(channel, payload)
+        except (ConnectionError, OSError, TimeoutError):
+            self._outbox.append((channel, payload))
+            return False
+        return True
 
     async def flush_outbox(self) -> None:
         outbox, self._outbox = self._outbox, []
         for i, (channel, payload) in enumerate(outbox):
             try:
-                await self._broker.publish(channel, payload)  # type: ignore[attr-defined]
+                await self._broker.publish(channel, payload)
             except (ConnectionError, OSError, TimeoutError):
                 self._outbox = outbox[i:] + self._outbox
                 return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +15,7 @@ from moderation.accounts import AccountError, AccountRecord, StaffRecord
 from moderation.audit import AuditEntry
 from moderation.staff_models import AccountRoomRow, AccountRow, InvitationRow, StaffSessionRow
 from rooms.models import PeerSessionRow, PseudonymRow, RoomRow
+from rooms.records import as_utc
 
 __all__ = ["AccountStore", "check_rooms", "insert_account"]
 
@@ -22,20 +23,17 @@ __all__ = ["AccountStore", "check_rooms", "insert_account"]
 _TOUCH_EVERY = timedelta(seconds=60)
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
-
-def _maybe_utc(moment: datetime | None) -> datetime | None:
-    return None if moment is None else _utc(moment)
+def _maybeas_utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else as_utc(moment)
 
 
 def _record(row: AccountRow, rooms: Iterable[str]) -> AccountRecord:
     return AccountRecord(
         id=row.id, username=row.username, role=row.role,
         rooms=None if row.all_rooms or row.role == "admin" else frozenset(rooms),
-        created_at=_utc(row.created_at), disabled_at=_maybe_utc(row.disabled_at),
-        last_login_at=_maybe_utc(row.last_login_at),
+        created_at=as_utc(row.created_at), disabled_at=_maybeas_utc(row.disabled_at),
+        last_login_at=_maybeas_utc(row.last_login_at),
     )
 
 
@@ -199,7 +197,7 @@ class AccountStore:
     def _valid(self, session: StaffSessionRow, account: AccountRow, now: datetime) -> bool:
         return (
             session.revoked_at is None and account.disabled_at is None
-            and _utc(session.expires_at) > now and _utc(session.last_seen_at) + self.idle > now
+            and as_utc(session.expires_at) > now and as_utc(session.last_seen_at) + self.idle > now
         )
 
     async def resume(self, token_hash: str, locale: str, now: datetime) -> StaffRecord | None:
@@ -223,7 +221,7 @@ class AccountStore:
             if not self._valid(session, account, now):
                 return None
             pseudonyms: dict[str, str] = {}
-            if locale is not None or _utc(session.last_seen_at) + _TOUCH_EVERY <= now:
+            if locale is not None or as_utc(session.last_seen_at) + _TOUCH_EVERY <= now:
                 session.last_seen_at = now
             if locale is not None:
                 chat = await db.get(PeerSessionRow, session.chat_session_id)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from moderation.staff_models import AuditRow
+from rooms.records import as_utc
 
 __all__ = ["Actor", "AuditEntry", "AuditRecord", "AuditStore"]
 
@@ -66,9 +67,6 @@ class AuditRecord:
     details: dict[str, Any]
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
 
 class AuditStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -102,7 +100,7 @@ class AuditStore:
             rows = (await db.scalars(query)).all()
         return [
             AuditRecord(
-                r.id, _utc(r.at), r.actor, r.actor_role, r.action, r.target_kind, r.target, r.room_slug,
+                r.id, as_utc(r.at), r.actor, r.actor_role, r.action, r.target_kind, r.target, r.room_slug,
                 r.reason, json.loads(r.details),
             )
             for r in rows

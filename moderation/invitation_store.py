@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import CursorResult, delete, func, select, update
@@ -22,22 +22,20 @@ from moderation.accounts import AccountError, AccountRecord, InvitationRecord
 from moderation.audit import AuditEntry
 from moderation.staff_models import AccountRow, InvitationRow, SetupTokenRow
 from rooms.models import RoomRow
+from rooms.records import as_utc
 
 __all__ = ["InvitationStore"]
 
 _SETUP_ROW = 1
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
 
 def _record(row: InvitationRow) -> InvitationRecord:
     return InvitationRecord(
         id=row.id, role=row.role, rooms=None if row.all_rooms else frozenset(json.loads(row.rooms)),
-        created_by=row.created_by, created_at=_utc(row.created_at), expires_at=_utc(row.expires_at),
-        used_at=None if row.used_at is None else _utc(row.used_at), used_by=row.used_by,
-        revoked_at=None if row.revoked_at is None else _utc(row.revoked_at),
+        created_by=row.created_by, created_at=as_utc(row.created_at), expires_at=as_utc(row.expires_at),
+        used_at=None if row.used_at is None else as_utc(row.used_at), used_by=row.used_by,
+        revoked_at=None if row.revoked_at is None else as_utc(row.revoked_at),
     )
 
 
@@ -145,7 +143,7 @@ class InvitationStore:
             row = await db.get(SetupTokenRow, _SETUP_ROW)
             return (
                 row is not None and secrets.compare_digest(row.token_hash, token_hash)
-                and _utc(row.expires_at) > now and not await self._admin_exists(db)
+                and as_utc(row.expires_at) > now and not await self._admin_exists(db)
             )
 
     async def use_setup_link(

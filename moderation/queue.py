@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from moderation.audit import AuditEntry
 from moderation.models import ReportRow
 from moderation.queue_models import HelperNoteRow, QueueItemRow
-from rooms.records import format_message_id
+from rooms.records import as_utc, format_message_id, format_timestamp
 
 __all__ = ["ACTIONS", "Conflict", "Item", "Note", "QueueStore"]
 
@@ -27,15 +27,6 @@ KINDS = ("crisis", "report", "auto", "held")
 
 class Conflict(Exception):
     """The item is claimed by someone else, or already resolved."""
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _ts(moment: datetime) -> str:
-    moment = _utc(moment).astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +56,7 @@ class Item:
         """The protocol's `<item>` (§8)."""
         return {
             "id": self.id, "room": self.room, "kind": self.kind, "priority": self.priority,
-            "state": self.state, "created": _ts(self.created_at),
+            "state": self.state, "created": format_timestamp(self.created_at),
             "message": {
                 "id": None if self.message_seq is None else format_message_id(self.message_seq),
                 "text": self.text, "cw": self.cw, "author": {"pseudonym": self.author_pseudonym},
@@ -85,7 +76,7 @@ class Note:
 def _item(row: QueueItemRow) -> Item:
     return Item(
         id=str(row.id), room=row.room_slug, kind=row.kind, priority=row.priority, state=row.state,
-        created_at=_utc(row.created_at), message_seq=row.message_seq, author_session_id=row.author_session_id,
+        created_at=as_utc(row.created_at), message_seq=row.message_seq, author_session_id=row.author_session_id,
         author_pseudonym=row.author_pseudonym, author_role=row.author_role, text=row.text, cw=row.cw,
         reasons=tuple(json.loads(row.reasons)), report_weight=row.report_weight, auto_hidden=row.auto_hidden,
         claimed_by=row.claimed_by, resolution=row.resolution, resolved_by=row.resolved_by, note=row.note,
@@ -316,4 +307,4 @@ class QueueStore:
                 select(HelperNoteRow).where(HelperNoteRow.room_slug == room, HelperNoteRow.session_id == session_id)
                 .order_by(HelperNoteRow.id)
             )
-            return [Note(r.author, r.text, _utc(r.created_at)) for r in rows]
+            return [Note(r.author, r.text, as_utc(r.created_at)) for r in rows]

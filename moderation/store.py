@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from moderation.models import ReportRow, SanctionRow
+from rooms.records import as_utc
 
 __all__ = ["ModerationStore", "Sanction"]
 
@@ -21,10 +22,6 @@ class Sanction:
     until: datetime | None
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
 
 
 class ModerationStore:
@@ -76,4 +73,4 @@ class ModerationStore:
                     or_(SanctionRow.until.is_(None), SanctionRow.until > now),
                 )
             )
-            return [Sanction(r.kind, r.room_slug, _utc(r.until)) for r in rows]
+            return [Sanction(r.kind, r.room_slug, None if r.until is None else as_utc(r.until)) for r in rows]

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from rooms.models import MessageRow, RoomRow
-from rooms.records import StoredMessage
+from rooms.records import StoredMessage, as_utc
 
 __all__ = ["History", "MessageStore"]
 
@@ -27,11 +27,6 @@ def _record(row: MessageRow) -> StoredMessage:
         room=row.room_slug, seq=row.seq, session_id=row.session_id, pseudonym=row.pseudonym,
         role=row.role, text=row.text, cw=row.cw, created_at=as_utc(row.created_at),
     )
-
-
-def as_utc(moment: datetime) -> datetime:
-    # SQLite gives back naive datetimes; everything stored is UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class MessageStore:

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-__all__ = ["SessionRecord", "StoredMessage", "format_message_id", "parse_message_id"]
+__all__ = [
+    "SessionRecord", "StoredMessage", "as_utc", "format_message_id", "format_timestamp", "parse_message_id",
+]
 
 _ID_WIDTH = 12
 _ID_PATTERN = re.compile(rf"^[0-9]{{{_ID_WIDTH}}}$")
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Everything stored is UTC; SQLite gives datetimes back without their zone."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def format_timestamp(moment: datetime) -> str:
+    """ISO 8601 UTC with milliseconds, as the protocol writes times: 2026-11-24T10:00:00.000Z."""
+    moment = as_utc(moment).astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def format_message_id(seq: int) -> str:

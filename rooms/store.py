@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from rooms.config import RoomSpec
 from rooms.db import Base
 from rooms.models import RoomRow
+from rooms.records import as_utc
 from rooms.schedule import WeeklySchedule
 
 __all__ = ["RoomStore", "StoredRoom"]
@@ -52,8 +53,7 @@ def _spec_of(row: RoomRow) -> RoomSpec:
 
 
 def _stored(row: RoomRow) -> StoredRoom:
-    updated = row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=UTC)
-    return StoredRoom(_spec_of(row), row.archived, row.source, updated)
+    return StoredRoom(_spec_of(row), row.archived, row.source, as_utc(row.updated_at))
 
 
 class RoomStore:

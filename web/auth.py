@@ -55,15 +55,25 @@ def staff_services(request: Request) -> StaffServices:
     return staff
 
 
+_ORIGIN_KEY_PERIOD_S = 86_400  # the origin hash key changes every day
+
+
 def csrf_for(token: str) -> str:
     return hmac.new(token.encode(), b"entraide csrf v1", hashlib.sha256).hexdigest()
 
 
-def client_key(request: Request) -> str:
-    """The network origin as a keyed hash: enough to count attempts, useless to identify anyone."""
+def client_key(request: Request, now: float | None = None) -> str:
+    """The network origin as a rotating keyed hash: enough to count attempts, useless to identify anyone.
+
+    The key is derived from the secret and the current day (UTC), so yesterday's hashes cannot
+    be matched with today's, and the address itself is never kept. An attempt counter that
+    spans midnight starts again: a small price next to keeping a stable address fingerprint.
+    """
     address = request.client.host if request.client else "unknown"
+    day = int((time.time() if now is None else now) // _ORIGIN_KEY_PERIOD_S)
     secret = _services(request).config.secret_key.encode()
-    return hmac.new(secret, address.encode(), hashlib.sha256).hexdigest()[:32]
+    key = hmac.new(secret, f"login-origin:{day}".encode(), hashlib.sha256).digest()
+    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def api(endpoint: Endpoint) -> Endpoint:

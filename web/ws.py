@@ -9,9 +9,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chat.connection import Connection
 from chat.endpoint import serve_connection
+from web.auth import COOKIE
 from web.services import Services
-
-STAFF_COOKIE = "entraide_staff"  # web.auth.COOKIE; not imported: this module stays free of the accounts code
 
 __all__ = ["StarletteTransport", "origin_allowed", "websocket_endpoint"]
 
@@ -70,6 +69,6 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         StarletteTransport(ws), services.config.chat.send_queue_size, on_overflow=services.hub.metrics.overflows.inc,
     )
     try:
-        await serve_connection(services.hub, conn, staff_token=ws.cookies.get(STAFF_COOKIE))
+        await serve_connection(services.hub, conn, staff_token=ws.cookies.get(COOKIE))
     finally:
         await conn.finish()
