@@ -23,8 +23,10 @@ import asyncpg
 import pytest
 import pytest_asyncio
 import uvicorn
+from sqlalchemy import text
 from websockets.asyncio.client import ClientConnection, connect
 
+from chat.sessions import hash_token
 from web.app import create_app
 from web.config import DEFAULT_CONFIG, AppConfig
 from web.database import upgrade
@@ -108,6 +110,14 @@ class Server:
         ws = await connect(self.ws_url, compression=None, max_size=2**22, **kwargs)
         self.clients.append(ws)
         return ws
+
+    async def session_id(self, token: str) -> str:
+        """The id of a token's session, read where the server keeps it (only the token's hash)."""
+        async with self.services.engine.connect() as db:
+            row = await db.execute(
+                text("SELECT id FROM peer_sessions WHERE token_hash = :h"), {"h": hash_token(token)},
+            )
+            return str(row.scalar_one())
 
     async def peer(self, locale: str = "fr", token: str | None = None) -> Peer:
         ws = await self.connect()

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 
 import pytest
-from sqlalchemy import text
 
 from tests.admin.conftest import staff_member
 from tests.conftest import Peer, Server, ServerFactory, test_room
@@ -23,10 +21,7 @@ async def start(server_factory: ServerFactory, probation_s: float = 900) -> Serv
 async def ban_someone(server: Server) -> None:
     banned = await server.peer()
     await banned.join(ROOM)
-    digest = hashlib.sha256(banned.token.encode()).hexdigest()
-    async with server.services.engine.connect() as db:
-        session_id = (await db.execute(text("SELECT id FROM peer_sessions WHERE token_hash = :h"), {"h": digest}))
-        await server.services.hub.sanction(str(session_id.scalar_one()), ROOM, "ban", None)
+    await server.services.hub.sanction(await server.session_id(banned.token), ROOM, "ban", None)
 
 
 async def on_duty_helper(server: Server) -> Peer:
