@@ -20,6 +20,7 @@ from chat.protocol import Claim, Release, Resolve, encode
 from chat.sessions import Session
 from moderation.audit import Actor, AuditEntry
 from moderation.crisis import CrisisResult
+from moderation.pointer import about_someone_else
 from moderation.queue import Conflict, Item, QueueStore
 from rooms.records import StoredMessage, format_message_id
 
@@ -43,6 +44,11 @@ class DeskConfig:
     # How many reports one session may file in `report_window_s`.
     reports_per_window: int = 10
     report_window_s: float = 600.0
+    # A tête-à-tête invitation nobody answers lapses after this.
+    private_invite_ttl_s: float = 600.0
+    # A tête-à-tête one of whose two people has had no connection in it for this long ends:
+    # long enough for a phone that lost its network to come back.
+    private_absent_grace_s: float = 60.0
 
 
 class Desk:
@@ -147,7 +153,7 @@ class Desk:
             item = await self.queue.escalate(item.id, level, hub.now()) or item
         await self.push(item, new=True)
         await hub.send_pointer(session, room, message_id, "alerted" if anywhere else "unavailable",
-                               "concern_other" in result.categories and len(result.categories) == 1)
+                               about_someone_else(result.categories))
 
     async def escalate_waiting(self) -> None:
         """The escalation timer, run by every process; the database decides who announces each step."""
@@ -169,7 +175,7 @@ class Desk:
 
     # -- helpers' frames -------------------------------------------------------------------------
 
-    async def _item_for(self, session: Session, item_id: str, ref: str | None) -> Item:
+    async def item_for(self, session: Session, item_id: str, ref: str | None) -> Item:
         if session.role not in STAFF_ROLES:
             raise RequestError("forbidden", ref)
         item = await self.queue.get(item_id)
@@ -179,7 +185,7 @@ class Desk:
             raise RequestError("forbidden", ref)
         return item
 
-    def _audit(self, session: Session, action: str, item: Item, reason: str | None, **details: Any) -> AuditEntry:
+    def audit(self, session: Session, action: str, item: Item, reason: str | None, **details: Any) -> AuditEntry:
         return AuditEntry(
             actor=Actor(session.username or session.id, session.role), action=f"item.{action}",
             target_kind="item", target=item.id, at=self._hub.now(), room=item.room, reason=reason,
@@ -187,20 +193,20 @@ class Desk:
         )
 
     async def claim(self, session: Session, frame: Claim) -> Item:
-        item = await self._item_for(session, frame.item, frame.ref)
+        item = await self.item_for(session, frame.item, frame.ref)
         try:
-            item = await self.queue.claim(item.id, self._name(session), self._hub.now(),
-                                          self._audit(session, "claim", item, None))
+            item = await self.queue.claim(item.id, self.name(session), self._hub.now(),
+                                          self.audit(session, "claim", item, None))
         except Conflict:
             raise RequestError("conflict", frame.ref, claimed_by=item.claimed_by) from None
         await self.push(item, new=False)
         return item
 
     async def release(self, session: Session, frame: Release) -> Item:
-        item = await self._item_for(session, frame.item, frame.ref)
+        item = await self.item_for(session, frame.item, frame.ref)
         try:
-            item = await self.queue.release(item.id, self._name(session), self._hub.now(),
-                                            self._audit(session, "release", item, None))
+            item = await self.queue.release(item.id, self.name(session), self._hub.now(),
+                                            self.audit(session, "release", item, None))
         except Conflict:
             raise RequestError("conflict", frame.ref, claimed_by=item.claimed_by) from None
         await self.push(item, new=False)
@@ -208,7 +214,7 @@ class Desk:
 
     async def resolve(self, session: Session, frame: Resolve) -> tuple[str, Item]:
         """Decide on an item; returns the ack status ("resolved", or "escalated") and the item."""
-        item = await self._item_for(session, frame.item, frame.ref)
+        item = await self.item_for(session, frame.item, frame.ref)
         if frame.action == "approve" and (item.kind != "held" or item.message_seq is not None):
             raise RequestError("bad_field", frame.ref, field="action", detail="only a held message is approved")
         if frame.action == "escalate":
@@ -216,8 +222,8 @@ class Desk:
         note = frame.note.strip()
         try:
             resolved = await self.queue.resolve(
-                item.id, self._name(session), frame.action, note, self._hub.now(),
-                self._audit(session, f"resolve.{frame.action}", item, note or None, duration_s=frame.duration_s),
+                item.id, self.name(session), frame.action, note, self._hub.now(),
+                self.audit(session, f"resolve.{frame.action}", item, note or None, duration_s=frame.duration_s),
             )
         except Conflict:
             raise RequestError("conflict", frame.ref, claimed_by=item.claimed_by) from None
@@ -228,7 +234,8 @@ class Desk:
                 await self._hub.announce("notice", session=reporter, room=resolved.room, code="report_handled")
         return "resolved", resolved
 
-    def _name(self, session: Session) -> str:
+    @staticmethod
+    def name(session: Session) -> str:
         return session.username or session.id
 
     async def _escalate(self, item: Item, frame: Resolve) -> Item:

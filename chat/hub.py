@@ -29,13 +29,16 @@ from chat.errors import ChatError, CloseError, RequestError
 from chat.messages import error_text, notice_text
 from chat.metrics import HubMetrics
 from chat.presence import Presence
+from chat.private_desk import PrivateDesk
 from chat.protocol import (
     Claim,
     Duty,
     EraseMine,
     Inbound,
+    Invite,
     Join,
     Leave,
+    PrivateAnswer,
     Release,
     Rename,
     Report,
@@ -52,7 +55,8 @@ from moderation.helplines import HelplineCard
 from moderation.notices import held_text, rejected_text
 from moderation.pipeline import Candidate, Outcome, Pipeline
 from moderation.pipeline_config import PipelineConfig
-from moderation.pointer import pointer_frame
+from moderation.pointer import about_someone_else, pointer_frame
+from moderation.private_rooms import PrivateRoomStore, is_private
 from moderation.queue import Item, QueueStore
 from moderation.store import ModerationStore, Sanction
 from moderation.verdict import Action
@@ -110,6 +114,7 @@ class Hub:
         staff: Any = None, queue: QueueStore | None = None, desk: DeskConfig | None = None,
         helplines: Callable[[str], Awaitable[HelplineCard | None]] | None = None,
         checks: Pipeline | None = None, check_config: PipelineConfig | None = None,
+        private_rooms: PrivateRoomStore | None = None,
     ) -> None:
         self._helplines = helplines
         self.checks = checks
@@ -134,9 +139,14 @@ class Hub:
         self._connections: set[Connection] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self.desk = None if queue is None else Desk(self, queue, desk or DeskConfig())
+        self._handlers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = {}
+        # Tête-à-têtes start from a queue item: no queue, none of them.
+        self.private = (
+            None if self.desk is None or private_rooms is None
+            else PrivateDesk(self, self.desk, private_rooms, desk or DeskConfig())
+        )
         self._reports: dict[str, WindowCounter] = {}  # per session: report spam is limited
         self._recent_bans: dict[str, tuple[float, bool]] = {}  # room -> (read at, someone banned lately)
-        self._handlers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = {}
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -176,7 +186,7 @@ class Hub:
 
     async def detach(self, conn: Connection) -> None:
         for room in list(conn.rooms):
-            await self._leave_room(conn, room)
+            await self.leave_room(conn, room)
         if conn in self._connections:
             self._connections.discard(conn)
             self.metrics.connections.dec()
@@ -202,8 +212,10 @@ class Hub:
             case Join():
                 await self._join(conn, session, frame)
             case Leave():
-                await self._leave_room(conn, frame.room)
+                await self.leave_room(conn, frame.room)
                 self.send(conn, {"type": "left", "room": frame.room, "ref": frame.ref})
+                if self.private is not None and is_private(frame.room):
+                    await self.private.left(session, frame.room)  # either of the two leaves: it ends
             case Say():
                 await self._say(conn, session, frame)
             case Rename():
@@ -226,6 +238,18 @@ class Hub:
             case Resolve():
                 status, item = await self._desk().resolve(session, frame)
                 self.send(conn, {"type": "ack", "ref": frame.ref, "status": status, "item": item.id})
+            case Invite() | PrivateAnswer() if self.private is None:
+                raise RequestError("forbidden", frame.ref)
+            case Invite():
+                if session.role not in ("helper", "admin"):
+                    raise RequestError("forbidden", frame.ref)
+                room = await self._private().invite(session, frame)
+                self.send(conn, {"type": "ack", "ref": frame.ref, "status": "invited", "item": room.item_id,
+                                 "room": room.slug})
+            case PrivateAnswer():
+                room = await self._private().answer(session, frame)
+                self.send(conn, {"type": "ack", "ref": frame.ref, "room": room.slug,
+                                 "status": "accepted" if frame.accept else "declined"})
             case _:
                 raise RequestError("unknown_type", frame.ref)
 
@@ -233,15 +257,24 @@ class Hub:
         assert self.desk is not None
         return self.desk
 
+    def _private(self) -> PrivateDesk:
+        assert self.private is not None
+        return self.private
+
     async def after_welcome(self, conn: Connection, session: Session) -> None:
-        """A helper back on a new connection, still on duty: what is waiting comes again."""
+        """A helper back on a new connection, still on duty: what is waiting comes again; and
+        anyone's pending invitations and open tête-à-têtes."""
         if self.desk is not None and session.duty:
             await self.desk.replay(session, only=conn)
+        if self.private is not None:
+            await self.private.replay(session, conn)
 
     # -- rooms -----------------------------------------------------------------------------
 
     def _room(self, slug: str, ref: str | None) -> RoomSpec:
         spec = self.rooms.get(slug)
+        if spec is None and self.private is not None:
+            spec = self.private.spec(slug)  # a tête-à-tête joined here
         if spec is None:
             raise RequestError("unknown_room", ref)
         return spec
@@ -255,7 +288,7 @@ class Hub:
             "lang": spec.lang, "moderation": spec.moderation, "slow_mode_s": spec.slow_mode_s,
             "max_length": spec.max_length, "open": is_open,
             "next_open": None if next_open is None else timestamp(next_open.astimezone(UTC)),
-            "theme": spec.theme,
+            "theme": spec.theme, "private": is_private(spec.slug),
         }
 
     def is_open(self, spec: RoomSpec, now: datetime, helpers: int | None = None) -> bool:
@@ -298,7 +331,11 @@ class Hub:
         raise RequestError("pseudonym_taken", ref)
 
     async def _join(self, conn: Connection, session: Session, frame: Join) -> None:
-        spec = self._room(frame.room, frame.ref)
+        fixed_name = None
+        if frame.room not in self.rooms and self.private is not None and is_private(frame.room):
+            spec, fixed_name = await self.private.admit(session, frame)
+        else:
+            spec = self._room(frame.room, frame.ref)
         now = self.now()
         ban = session.sanction("ban", spec.slug, now)
         if ban is not None:
@@ -311,9 +348,10 @@ class Hub:
         session_rooms = {room for other in session.connections for room in other.rooms}
         if spec.slug not in session_rooms and len(session_rooms) >= self.config.max_rooms_per_session:
             raise RequestError("too_many_rooms", frame.ref)
-        current = session.pseudonyms.get(spec.slug)
-        if frame.pseudonym is not None and (current is None or frame.pseudonym.strip() != current):
-            current = await self._pseudonym_for(session, spec, frame.pseudonym, frame.ref)
+        current = fixed_name or session.pseudonyms.get(spec.slug)  # a tête-à-tête: the names they know
+        wish = None if fixed_name is not None else frame.pseudonym
+        if wish is not None and (current is None or wish.strip() != current):
+            current = await self._pseudonym_for(session, spec, wish, frame.ref)
         elif current is None:
             current = await self._pseudonym_for(session, spec, None, frame.ref)
         session.pseudonyms[spec.slug] = current
@@ -344,7 +382,7 @@ class Hub:
             conn.rooms.add(spec.slug)
             await self.presence_tracker.enter(spec.slug, session.id)
 
-    async def _leave_room(self, conn: Connection, room: str) -> None:
+    async def leave_room(self, conn: Connection, room: str) -> None:
         if not await self.streams.leave(room, conn):
             return
         conn.rooms.discard(room)
@@ -386,6 +424,9 @@ class Hub:
                 raise CloseError("flooding", CLOSE_FLOODING, ref=frame.ref)
             raise RequestError(refusal.code, frame.ref, retry_after_s=round(max(refusal.retry_after_s, 0.1), 1))
         cw = frame.cw.strip() if frame.cw else None
+        if is_private(spec.slug):
+            await self._say_privately(conn, session, spec, frame, text, cw or None, now)
+            return
         review: list[str] = []  # why a helper should see this message (published or held)
         hold, held_code, priority = False, "premoderated", 1
         outcome = self._check(session, spec, text)
@@ -440,6 +481,22 @@ class Hub:
                     text=text, cw=stored.cw, reasons=review, message_seq=stored.seq,
                 )
 
+    async def _say_privately(
+        self, conn: Connection, session: Session, spec: RoomSpec, frame: Say, text: str, cw: str | None,
+        now: datetime,
+    ) -> None:
+        """In a tête-à-tête nothing is held or refused: a helper is reading. A crisis message
+        still brings its writer the card; no queue item, since the helper is right there."""
+        outcome = self._check(session, spec, text)
+        crisis = None if outcome is None else outcome.crisis
+        async with self._lock(spec.slug):
+            stored = await self.messages.append(spec.slug, session.id, session.pseudonyms[spec.slug], session.role,
+                                                text, cw, now)
+            self.send(conn, {"type": "ack", "ref": frame.ref, "id": stored.id, "status": "published"})
+            await self.streams.publish(spec.slug, stored.seq, _render(stored))
+        if crisis is not None and crisis.flagged and session.role == "peer":
+            await self.send_pointer(session, spec.slug, stored.id, "private", about_someone_else(crisis.categories))
+
     def _check(self, session: Session, spec: RoomSpec, text: str) -> Outcome | None:
         """The check pipeline, timed per check; the session's recent texts feed the repetition check."""
         if self.checks is None:
@@ -475,6 +532,8 @@ class Hub:
         spec = self._room(frame.room, frame.ref)
         if spec.slug not in conn.rooms:
             raise RequestError("not_joined", frame.ref)
+        if is_private(spec.slug):
+            raise RequestError("forbidden", frame.ref)  # the two know each other by these names
         name = await self._pseudonym_for(session, spec, frame.pseudonym, frame.ref)
         session.pseudonyms[spec.slug] = name
         for other in session.connections:
@@ -484,6 +543,8 @@ class Hub:
 
     async def _report(self, conn: Connection, session: Session, frame: Report) -> None:
         spec = self._room(frame.room, frame.ref)
+        if is_private(spec.slug):
+            raise RequestError("forbidden", frame.ref)  # nobody but the two of them would read it
         seq = parse_message_id(frame.message_id)
         message = None if seq is None else await self.messages.get(spec.slug, seq)
         if message is None or seq is None:
@@ -640,7 +701,7 @@ class Hub:
             self.send(conn, {"type": "notice", "room": room, "level": level, "code": code,
                              "text": notice_text(code, session.locale), "until": until})
             if leave:
-                await self._leave_room(conn, room)
+                await self.leave_room(conn, room)
                 self.send(conn, {"type": "left", "room": room, "ref": None, "reason": code})
 
     async def reload_rooms(self) -> None:
@@ -655,7 +716,7 @@ class Hub:
             if spec is None:
                 # Archived: its people are let out, and told why.
                 for conn in members:
-                    await self._leave_room(conn, slug)
+                    await self.leave_room(conn, slug)
                     self.send(conn, {"type": "left", "room": slug, "ref": None, "reason": "archived"})
             elif before.get(slug) != spec:
                 frame = encode({"type": "room_info", "room": slug, "room_info": self.room_info(spec)})
@@ -714,6 +775,11 @@ class Hub:
                     await self.desk.escalate_waiting()
             except Exception:
                 log.exception("crisis escalation check failed")
+            try:
+                if self.private is not None:
+                    await self.private.sweep()
+            except Exception:
+                log.exception("tête-à-tête sweep failed")
 
     async def _upkeep_loop(self) -> None:
         """Every few seconds: keep this process's presence and duty alive, and catch up lagging rooms."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["error_text", "language_of", "notice_text"]
+__all__ = ["error_text", "invitation_text", "language_of", "notice_text"]
 
 _ERRORS: dict[str, tuple[str, str]] = {
     "bad_json": ("Ce message n'est pas un objet JSON valide.", "This frame is not a valid JSON object."),
@@ -77,3 +77,14 @@ _NOTICES: dict[str, tuple[str, str]] = {
 def notice_text(code: str, locale: str) -> str:
     french, english = _NOTICES.get(code, ("Information de l'équipe.", "A note from the team."))
     return english if language_of(locale) == "en" else french
+
+
+def invitation_text(helper: str, locale: str) -> str:
+    """What a person reads when a pair-aidant offers a tête-à-tête: who, what, and that it is their choice."""
+    if language_of(locale) == "en":
+        return (f"{helper}, a peer helper, offers to talk with you privately, just the two of you. "
+                "Nobody else can read or come in. Accept or decline: it is your choice, and you can "
+                "leave at any time.")
+    return (f"{helper}, pair-aidant·e, vous propose de parler à deux, en privé. Personne d'autre ne "
+            "pourra lire ni entrer. Acceptez ou refusez : c'est vous qui choisissez, et vous pourrez "
+            "partir quand vous voudrez.")

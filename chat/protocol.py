@@ -20,8 +20,10 @@ __all__ = [
     "EraseMine",
     "Hello",
     "Inbound",
+    "Invite",
     "Join",
     "Leave",
+    "PrivateAnswer",
     "Release",
     "Rename",
     "Report",
@@ -123,10 +125,30 @@ class Resolve:
     ref: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Invite:
+    """Entraide addition: a helper invites an item's author into a tête-à-tête."""
+
+    item: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PrivateAnswer:
+    """Entraide addition: the person invited accepts or declines a tête-à-tête."""
+
+    room: str
+    accept: bool
+    ref: str | None = None
+
+
 RESOLVE_ACTIONS = ("dismiss", "approve", "hide", "warn", "timeout", "kick", "ban", "escalate")
 MAX_DURATION_S = 365 * 24 * 3600
 
-Inbound = Hello | Join | Leave | Say | Report | EraseMine | Rename | Duty | Claim | Release | Resolve
+Inbound = (
+    Hello | Join | Leave | Say | Report | EraseMine | Rename | Duty | Claim | Release | Resolve | Invite
+    | PrivateAnswer
+)
 
 
 def normalise_locale(raw: str) -> str:
@@ -235,6 +257,13 @@ def decode_inbound(text: str, *, ref_max_length: int = 64) -> Inbound:
                 raise FrameError("bad_field", ref, field="duration_s", detail="timeout needs duration_s")
             return Resolve(f.string("item", max_length=40), action, duration,
                            f.optional_string("note", max_length=2000) or "", ref)
+        case "invite":
+            return Invite(f.string("item", max_length=40), ref)
+        case "private_answer":
+            accept = obj.get("accept")
+            if not isinstance(accept, bool):
+                raise FrameError("bad_field", ref, field="accept", detail="must be true or false")
+            return PrivateAnswer(f.string("room", max_length=100), accept, ref)
         case _:
             raise FrameError("unknown_type", ref)
 

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from moderation.private_rooms import PrivateRoomStore
 from rooms.message_store import MessageStore
 from rooms.session_store import SessionStore
 
@@ -19,7 +20,9 @@ class Purger:
     def __init__(
         self, messages: MessageStore, sessions: SessionStore, interval_s: float, session_idle_days: int,
         now: Callable[[], datetime], live_session_ids: Callable[[], list[str]],
+        private_rooms: PrivateRoomStore | None = None,
     ) -> None:
+        self._private = private_rooms
         self._messages = messages
         self._sessions = sessions
         self._interval_s = interval_s
@@ -30,12 +33,14 @@ class Purger:
     async def purge_once(self) -> int:
         now = self._now()
         removed = await self._messages.purge_expired(now)
+        # A tête-à-tête that ended longer ago than its retention goes whole: room, record, messages.
+        ended = 0 if self._private is None else await self._private.purge_ended(now)
         # Connected sessions are in use even if they never say hello again.
         await self._sessions.touch(self._live(), now)
         forgotten = await self._sessions.purge_idle(now - self._idle)
         count = sum(len(ids) for ids in removed.values())
-        if count or forgotten:
-            log.info("retention purge", extra={"messages": count, "sessions": forgotten})
+        if count or forgotten or ended:
+            log.info("retention purge", extra={"messages": count, "sessions": forgotten, "private_rooms": ended})
         return count
 
     async def run(self) -> None:

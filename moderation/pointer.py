@@ -13,7 +13,7 @@ from typing import Any
 
 from moderation.helplines import HelplineCard
 
-__all__ = ["pointer_frame"]
+__all__ = ["about_someone_else", "pointer_frame"]
 
 # (French, English). The card's own text (from config or an admin) comes first; then what
 # happens next, which only the server knows.
@@ -32,6 +32,12 @@ _NEXT = {
         "We'd rather tell you honestly: no peer helper is available right now. The lines below answer "
         "day and night, free: you can call them now, and come back here whenever you like.",
     ),
+    "private": (
+        "La personne pair-aidante avec qui vous parlez lit ce que vous écrivez et reste avec vous. "
+        "Les lignes ci-dessous répondent aussi, 24h/24, si vous avez besoin d'une autre voix.",
+        "The peer helper you are talking with reads what you write and is staying with you. The lines "
+        "below also answer, day and night, if you need another voice.",
+    ),
 }
 _OTHER = (
     "Vous vous inquiétez pour quelqu'un : c'est important d'en parler, et vous avez bien fait de "
@@ -48,10 +54,16 @@ def _pick(texts: tuple[str, str], locale: str) -> str:
     return texts[1] if locale.startswith("en") else texts[0]
 
 
+def about_someone_else(categories: tuple[str, ...] | list[str]) -> bool:
+    """Only worry for someone close: the card speaks to the one who worries."""
+    return list(categories) == ["concern_other"]
+
+
 def pointer_frame(
     card: HelplineCard | None, *, room: str, message_id: str, locale: str, stage: str, about_someone_else: bool,
 ) -> dict[str, Any]:
-    """The `pointer` frame: `stage` is "alerted" (a helper was told) or "unavailable" (nobody is on duty)."""
+    """The `pointer` frame: `stage` is "alerted" (a helper was told), "unavailable" (nobody is on
+    duty) or "private" (written in a tête-à-tête: the helper is reading)."""
     intro = _pick(_OTHER, locale) if about_someone_else else (card.text if card is not None else "")
     text = "\n".join(part for part in (intro, _pick(_NEXT[stage], locale)) if part)
     return {

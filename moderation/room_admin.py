@@ -15,6 +15,7 @@ from typing import Any
 from moderation.accounts import AccountError
 from moderation.audit import Actor, AuditEntry, AuditRecord, AuditStore
 from moderation.helplines import HelplineCard, Helplines, HelplineStore
+from moderation.private_rooms import PRIVATE_PREFIX
 from rooms.config import RoomSpec
 from rooms.configuration import ConfigError, Table
 from rooms.store import RoomStore, StoredRoom
@@ -91,6 +92,8 @@ class RoomAdmin:
     async def create_room(self, actor: Actor, fields: Mapping[str, Any], reason: str | None = None) -> RoomSpec:
         self._require_admin(actor)
         spec = self._spec(fields)
+        if spec.slug.startswith(PRIVATE_PREFIX):
+            raise AccountError(400, "bad_field", field="slug", detail=f"{PRIVATE_PREFIX}… is kept for tête-à-têtes")
         now = self.now()
         details = {k: _audit_value(k, v) for k, v in room_fields(spec).items() if k != "slug"}
         entry = AuditEntry(actor, "room.create", "room", spec.slug, now, room=spec.slug, reason=reason,

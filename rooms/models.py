@@ -33,6 +33,8 @@ class RoomRow(Base):
     # "config" rooms follow config.toml at each start; an admin edit makes them "admin".
     source: Mapped[str] = mapped_column(String(8), default="config")
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A tête-à-tête (moderation.private_rooms): never listed, joined by its two people only.
+    private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     position: Mapped[int] = mapped_column(Integer, default=0)  # order on the landing page
     # The room's message counter: ids come from here, so they follow commit order.
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)

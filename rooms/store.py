@@ -17,7 +17,7 @@ from rooms.models import RoomRow
 from rooms.records import as_utc
 from rooms.schedule import WeeklySchedule
 
-__all__ = ["RoomStore", "StoredRoom"]
+__all__ = ["RoomStore", "StoredRoom", "spec_fields", "spec_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +30,7 @@ class StoredRoom:
     updated_at: datetime
 
 
-def _spec_fields(spec: RoomSpec) -> dict[str, object]:
+def spec_fields(spec: RoomSpec) -> dict[str, object]:
     return {
         "title": spec.title, "theme": spec.theme, "lang": spec.lang,
         "description": spec.description, "charter": spec.charter, "capacity": spec.capacity,
@@ -41,7 +41,7 @@ def _spec_fields(spec: RoomSpec) -> dict[str, object]:
     }
 
 
-def _spec_of(row: RoomRow) -> RoomSpec:
+def spec_of(row: RoomRow) -> RoomSpec:
     return RoomSpec(
         slug=row.slug, title=row.title, theme=row.theme, lang=row.lang,
         description=row.description, charter=row.charter, capacity=row.capacity,
@@ -53,7 +53,7 @@ def _spec_of(row: RoomRow) -> RoomSpec:
 
 
 def _stored(row: RoomRow) -> StoredRoom:
-    return StoredRoom(_spec_of(row), row.archived, row.source, as_utc(row.updated_at))
+    return StoredRoom(spec_of(row), row.archived, row.source, as_utc(row.updated_at))
 
 
 class RoomStore:
@@ -69,10 +69,10 @@ class RoomStore:
                 if row is None:
                     db.add(RoomRow(
                         slug=spec.slug, source="config", archived=False, last_seq=0, position=position,
-                        purged_through=0, created_at=now, updated_at=now, **_spec_fields(spec),
+                        purged_through=0, created_at=now, updated_at=now, **spec_fields(spec),
                     ))
                 elif row.source == "config":
-                    for key, value in _spec_fields(spec).items():
+                    for key, value in spec_fields(spec).items():
                         setattr(row, key, value)
                     row.position = position
                     row.updated_at = now
@@ -80,22 +80,27 @@ class RoomStore:
     async def active(self) -> list[RoomSpec]:
         async with self._sessions() as db:
             rows = await db.scalars(
-                select(RoomRow).where(RoomRow.archived.is_(False)).order_by(RoomRow.position, RoomRow.slug)
+                select(RoomRow)
+                .where(RoomRow.archived.is_(False), RoomRow.private.is_(False))
+                .order_by(RoomRow.position, RoomRow.slug)
             )
-            return [_spec_of(row) for row in rows]
+            return [spec_of(row) for row in rows]
 
     # -- administration: each write may carry more rows (its audit entry) into its transaction --
 
     async def all(self) -> list[StoredRoom]:
-        """Every room, archived ones included, in landing-page order."""
+        """Every room, archived ones included, in landing-page order; tête-à-têtes are nobody's to edit."""
         async with self._sessions() as db:
-            rows = await db.scalars(select(RoomRow).order_by(RoomRow.archived, RoomRow.position, RoomRow.slug))
+            rows = await db.scalars(
+                select(RoomRow).where(RoomRow.private.is_(False))
+                .order_by(RoomRow.archived, RoomRow.position, RoomRow.slug)
+            )
             return [_stored(row) for row in rows]
 
     async def get(self, slug: str) -> StoredRoom | None:
         async with self._sessions() as db:
             row = await db.get(RoomRow, slug)
-            return None if row is None else _stored(row)
+            return None if row is None or row.private else _stored(row)
 
     async def create(self, spec: RoomSpec, now: datetime, also: Sequence[Base] = ()) -> bool:
         """A room made in the console; False when the slug is taken (by an archived room too)."""
@@ -104,7 +109,7 @@ class RoomStore:
                 last = await db.scalar(select(func.max(RoomRow.position)))
                 db.add(RoomRow(
                     slug=spec.slug, source="admin", archived=False, last_seq=0, position=(last or 0) + 1,
-                    purged_through=0, created_at=now, updated_at=now, **_spec_fields(spec),
+                    purged_through=0, created_at=now, updated_at=now, **spec_fields(spec),
                 ))
                 await db.flush()
                 db.add_all(also)
@@ -116,9 +121,9 @@ class RoomStore:
         """New settings for a live room; it no longer follows config.toml. False when there is none."""
         async with self._sessions.begin() as db:
             row = await db.get(RoomRow, spec.slug)
-            if row is None or row.archived:
+            if row is None or row.archived or row.private:
                 return False
-            for key, value in _spec_fields(spec).items():
+            for key, value in spec_fields(spec).items():
                 setattr(row, key, value)
             row.source = "admin"
             row.updated_at = now
@@ -129,7 +134,7 @@ class RoomStore:
         """Archive (or bring back) a room; False when there is no such room or nothing changes."""
         async with self._sessions.begin() as db:
             row = await db.get(RoomRow, slug)
-            if row is None or row.archived == archived:
+            if row is None or row.private or row.archived == archived:
                 return False
             row.archived = archived
             row.source = "admin"  # config.toml must not bring it back at the next start

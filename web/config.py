@@ -110,13 +110,18 @@ class AppConfig:
 
 
 def _desk_config(t: Table) -> DeskConfig:
-    t.reject_unknown(("crisis_claim_timeout_s", "report_hide_weight", "reports_per_window", "report_window_s"))
+    t.reject_unknown((
+        "crisis_claim_timeout_s", "report_hide_weight", "reports_per_window", "report_window_s",
+        "private_invite_ttl_s", "private_absent_grace_s",
+    ))
     d = DeskConfig()
     return DeskConfig(
         crisis_claim_timeout_s=t.number("crisis_claim_timeout_s", d.crisis_claim_timeout_s, low=1, high=3600),
         report_hide_weight=t.number("report_hide_weight", d.report_hide_weight, low=1, high=1000),
         reports_per_window=t.integer("reports_per_window", d.reports_per_window, low=1, high=10_000),
         report_window_s=t.number("report_window_s", d.report_window_s, low=1, high=86_400),
+        private_invite_ttl_s=t.number("private_invite_ttl_s", d.private_invite_ttl_s, low=1, high=86_400),
+        private_absent_grace_s=t.number("private_absent_grace_s", d.private_absent_grace_s, low=1, high=3600),
     )
 
 

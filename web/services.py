@@ -19,6 +19,7 @@ from chat.state import MemoryState, SharedState
 from moderation.crisis import CrisisDetector
 from moderation.crisis_rules import CrisisRules, live_detector
 from moderation.pipeline import default_pipeline
+from moderation.private_rooms import PrivateRoomStore
 from moderation.queue import QueueStore
 from moderation.store import ModerationStore
 from rooms.db import make_engine, make_sessionmaker
@@ -69,6 +70,7 @@ class Services:
         sessions = SessionStore(sessionmaker)
         staff = StaffServices.build(config.accounts, config.helplines, sessionmaker, rooms, config.chat.history_size)
         queue = QueueStore(sessionmaker)
+        private_rooms = PrivateRoomStore(sessionmaker)
         # Built once (up to a second): the patterns compile into one automaton. Again on every
         # process after an admin changes the patterns (the "crisis_patterns" control message).
         crisis = CrisisRules(sessionmaker)
@@ -78,13 +80,13 @@ class Services:
             metrics=HubMetrics(), rooms_loader=rooms.active, rooms_last=messages.last_seqs,
             staff=staff.accounts, queue=queue, desk=config.queue,
             helplines=staff.helplines.card, checks=default_pipeline(detector, config.moderation),
-            check_config=config.moderation,
+            check_config=config.moderation, private_rooms=private_rooms,
         )
         await rooms.seed(config.rooms.seed, datetime.now(UTC))
         hub.set_rooms(await rooms.active())
         purger = Purger(
             messages, sessions, config.rooms.purge_interval_s, config.chat.session_idle_days,
-            hub.now, lambda: [s.id for s in hub.registry.live()],
+            hub.now, lambda: [s.id for s in hub.registry.live()], private_rooms=private_rooms,
         )
         services = cls(config, engine, broker, state, rooms, hub, purger)
         services.staff = staff

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 import moderation.crisis_models
 import moderation.models
+import moderation.private_models
 import moderation.queue_models
 import moderation.staff_models
 import rooms.models
@@ -17,6 +18,7 @@ from rooms.db import Base, make_engine
 
 _ = (  # imported for their tables
     rooms.models, moderation.models, moderation.crisis_models, moderation.queue_models, moderation.staff_models,
+    moderation.private_models,
 )
 target_metadata = Base.metadata
 
