@@ -271,10 +271,10 @@ class Hub:
 
     # -- rooms -----------------------------------------------------------------------------
 
-    def _room(self, slug: str, ref: str | None) -> RoomSpec:
+    def _room(self, slug: str, ref: str | None, session: Session | None = None) -> RoomSpec:
         spec = self.rooms.get(slug)
-        if spec is None and self.private is not None:
-            spec = self.private.spec(slug)  # a tête-à-tête joined here
+        if spec is None and self.private is not None and session is not None:
+            spec = self.private.spec(slug, session.id)  # a tête-à-tête of this session's, joined here
         if spec is None:
             raise RequestError("unknown_room", ref)
         return spec
@@ -335,7 +335,7 @@ class Hub:
         if frame.room not in self.rooms and self.private is not None and is_private(frame.room):
             spec, fixed_name = await self.private.admit(session, frame)
         else:
-            spec = self._room(frame.room, frame.ref)
+            spec = self._room(frame.room, frame.ref, session)
         now = self.now()
         ban = session.sanction("ban", spec.slug, now)
         if ban is not None:
@@ -398,7 +398,7 @@ class Hub:
         return lock
 
     async def _say(self, conn: Connection, session: Session, frame: Say) -> None:
-        spec = self._room(frame.room, frame.ref)
+        spec = self._room(frame.room, frame.ref, session)
         if spec.slug not in conn.rooms:
             raise RequestError("not_joined", frame.ref)
         now = self.now()
@@ -529,7 +529,7 @@ class Hub:
         return known[1]
 
     async def _rename(self, conn: Connection, session: Session, frame: Rename) -> None:
-        spec = self._room(frame.room, frame.ref)
+        spec = self._room(frame.room, frame.ref, session)
         if spec.slug not in conn.rooms:
             raise RequestError("not_joined", frame.ref)
         if is_private(spec.slug):
@@ -542,7 +542,7 @@ class Hub:
                                   "ref": frame.ref if other is conn else None})
 
     async def _report(self, conn: Connection, session: Session, frame: Report) -> None:
-        spec = self._room(frame.room, frame.ref)
+        spec = self._room(frame.room, frame.ref, session)
         if is_private(spec.slug):
             raise RequestError("forbidden", frame.ref)  # nobody but the two of them would read it
         seq = parse_message_id(frame.message_id)

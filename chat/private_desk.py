@@ -50,10 +50,11 @@ class PrivateDesk:
         self._absent_since: dict[str, float] = {}  # slug -> when this process first saw one of them missing
         hub.on_control(CONTROL_OP, self._on_control)
 
-    def spec(self, slug: str) -> RoomSpec | None:
-        """The settings of an open tête-à-tête joined on this process (None for any other slug)."""
+    def spec(self, slug: str, session_id: str) -> RoomSpec | None:
+        """The settings of an open tête-à-tête joined on this process, for its two people only:
+        to anyone else it does not exist."""
         known = self._open.get(slug)
-        return None if known is None else known[1]
+        return None if known is None or not known[0].has(session_id) else known[1]
 
     # -- the helper invites ----------------------------------------------------------------
 
