@@ -23,6 +23,13 @@ const slug = (() => {
   }
 })();
 
+// A tête-à-tête (docs/protocol.md) is a room like any other whose slug starts with this.
+const PRIVATE_PREFIX = "prive-";
+const privateSlug = slug.startsWith(PRIVATE_PREFIX);
+// The dashboard opens a helper's tête-à-tête as /r/<room>?staff=1: speak with the team login.
+const wantsStaff = new URLSearchParams(location.search).get("staff") === "1";
+const ENDED_STATES = new Set(["closed", "expired", "declined"]);
+
 const KEYS = {
   since: `entraide.since.${slug}`,      // sessionStorage: last message id seen
   mine: `entraide.mine.${slug}`,        // sessionStorage: ids of my own messages
@@ -31,6 +38,8 @@ const KEYS = {
   names: `entraide.names.${slug}`,      // localStorage: pseudonyms this session held here
   asHelper: "entraide.asHelper",        // sessionStorage: "1" when this tab speaks as a peer helper
   staffHint: "entraide.staffHint",      // localStorage: set by the staff pages after a login
+  privateMeta: (room) => `entraide.private.${room}`, // sessionStorage: {from_room, with} of a tête-à-tête
+  inviteLater: "entraide.inviteLater",  // sessionStorage: invitations put off ("later") in this tab
 };
 const NEAR_BOTTOM_PX = 120;
 const MAX_MINE_IDS = 500;
@@ -90,7 +99,27 @@ const els = {
   toast: $("toast"),
   helperCard: $("helper-card"),
   asHelper: $("as-helper"),
+  ignoredCard: $("ignored-card"),
+  pseudoNote: $("pseudo-note"),
+  crisisNoticeText: $("crisis-notice-text"),
+  leave: $("private-leave"),
+  leaveDialog: $("leave-dialog"),
+  leaveForm: $("leave-form"),
+  leaveText: $("leave-dialog-text"),
+  leaveError: $("leave-error"),
+  leaveConfirm: $("leave-confirm"),
+  leaveCancel: $("leave-cancel"),
+  inviteDialog: $("invite-dialog"),
+  inviteTitle: $("invite-title"),
+  inviteText: $("invite-text"),
+  inviteExpiry: $("invite-expiry"),
+  inviteError: $("invite-error"),
+  inviteAccept: $("invite-accept"),
+  inviteDecline: $("invite-decline"),
+  inviteLater: $("invite-later"),
 };
+
+const storedPrivate = privateSlug ? session.getJSON(KEYS.privateMeta(slug), null) : null;
 
 const state = {
   joined: false,           // a `joined` was received on the current connection
@@ -118,7 +147,25 @@ const state = {
   reportTarget: null,      // { id, author, opener }
   // A team member may speak with the badge: hello with "staff": true opens the session of the
   // HttpOnly login cookie (the page never sees that token); otherwise the peer session.
-  asHelper: session.get(KEYS.asHelper) === "1" && local.get(KEYS.staffHint) === "1",
+  asHelper: (session.get(KEYS.asHelper) === "1" || wantsStaff) && local.get(KEYS.staffHint) === "1",
+  // This page's tête-à-tête, when it is one: who with, where from, and how it ended.
+  priv: {
+    known: false,          // a private_room frame about this very room came
+    with: storedPrivate && typeof storedPrivate.with === "string" ? storedPrivate.with : null,
+    fromRoom: storedPrivate && typeof storedPrivate.from_room === "string" ? storedPrivate.from_room : null,
+    ended: false,
+    reason: null,
+    byMe: false,
+    leaving: false,
+    unavailable: false,    // unknown_room: not one of its two people, or over
+  },
+  // Invitations to a tête-à-tête, by private room (the server sends them again at each hello).
+  invites: new Map(),      // room -> { frame, busy, timer }
+  inviteShown: null,       // the room whose invitation the dialog shows
+  inviteOpener: null,
+  inviteLater: new Set([].concat(session.getJSON(KEYS.inviteLater, [])).filter((r) => typeof r === "string")),
+  openPrivate: new Map(),  // room -> private_room frame of an open tête-à-tête elsewhere
+  navigating: false,
 };
 if (!Array.isArray(state.ignored)) state.ignored = [];
 
@@ -186,11 +233,16 @@ function roomLang() {
   return state.info && state.info.lang === "en" ? "en" : "fr";
 }
 
+/** Whether the server writes its texts in the interface language (the locale of the last hello). */
+function serverSpeaksUi() {
+  const sessionLang = (socket.sessionLocale || "").startsWith("en") ? "en" : "fr";
+  return sessionLang === lang();
+}
+
 /** The server's own text when it speaks the interface language, else ours. */
 function errorText(frame) {
   const code = frame && frame.code;
-  const sessionLang = (socket.sessionLocale || "").startsWith("en") ? "en" : "fr";
-  if (frame && frame.message && sessionLang === lang()) return frame.message;
+  if (frame && frame.message && serverSpeaksUi()) return frame.message;
   if (code && has(`err.${code}`)) return t(`err.${code}`);
   return (frame && frame.message) || t("err.generic");
 }
@@ -348,6 +400,11 @@ function handleJoinError(frame) {
         joinRoom();
       }, Date.parse(frame.until) - Date.now() + 2000);
     }
+  } else if (code === "unknown_room" && privateSlug) {
+    // Not one of its two people, or over: the same words either way (nothing to learn here).
+    state.fatal = "unknown_room";
+    state.priv.unavailable = true;
+    renderPrivateUnavailable();
   } else if (code === "unknown_room") {
     state.fatal = "unknown_room";
     showNotice("join", errorText(frame), { home: true });
@@ -440,6 +497,15 @@ function scheduleRoomRefresh() {
 // -- frames ---------------------------------------------------------------------------------------
 
 function handleFrame(frame) {
+  // Tête-à-tête frames name the private room, whatever room this page shows.
+  if (frame.type === "private_invite") {
+    handleInvite(frame);
+    return;
+  }
+  if (frame.type === "private_room") {
+    handlePrivateRoom(frame);
+    return;
+  }
   if (frame.room !== undefined && frame.room !== slug) return;
   switch (frame.type) {
     case "message":
@@ -470,6 +536,11 @@ function handleFrame(frame) {
       break;
     case "left":
       state.joined = false;
+      if (frame.reason === "closed" || isPrivate()) {
+        // A tête-à-tête that ended (either of its two people left, or was away too long).
+        privateEnded(null);
+        break;
+      }
       if (frame.reason === "archived") {
         // The room was archived by an admin: there is nothing to go back to.
         state.left = "archived";
@@ -540,6 +611,10 @@ function addMessage(frame, { live }) {
     session.set(KEYS.since, frame.id);
   }
   if (state.hiddenIds.has(frame.id) || state.messages.has(frame.id)) return;
+  if (isPrivate() && !state.priv.with && frame.author && typeof frame.author.pseudonym === "string" && !isMine(frame)) {
+    // Who the other one is, before (or without) a private_room frame.
+    rememberPrivate({ with: frame.author.pseudonym });
+  }
   const wasNear = live ? isNearBottom() : false;
   const el = renderMessage(frame);
   const index = insertIndex(frame.id);
@@ -620,7 +695,8 @@ function renderMessage(frame) {
     el.appendChild(h("div", { class: "message-body", id: bodyId }, textEl));
   }
 
-  if (!mine) {
+  // No report nor ignore between the two people of a tête-à-tête: leaving is the way out.
+  if (!mine && !isPrivate()) {
     const actions = h("div", { class: "message-actions" },
       h("button", { type: "button", class: "msg-action", "data-action": "report" }));
     if (!helper) actions.appendChild(h("button", { type: "button", class: "msg-action", "data-action": "ignore" }));
@@ -715,10 +791,15 @@ els.newBelow.addEventListener("click", () => {
 function renderRoomInfo() {
   const info = state.info || {};
   const roomLanguage = roomLang();
-  els.title.removeAttribute("data-i18n");
-  setText(els.title, info.title || slug);
-  els.title.setAttribute("lang", roomLanguage);
-  document.title = t("room.docTitle", { title: info.title || slug });
+  const priv = isPrivate();
+  if (priv) {
+    renderPrivateTitle();
+  } else {
+    els.title.removeAttribute("data-i18n");
+    setText(els.title, info.title || slug);
+    els.title.setAttribute("lang", roomLanguage);
+    document.title = t("room.docTitle", { title: info.title || slug });
+  }
   setText(els.description, info.description || "");
   els.description.setAttribute("lang", roomLanguage);
   document.body.dataset.theme = String(info.theme || "").toLowerCase().replace(/[^a-z0-9-]/g, "");
@@ -727,9 +808,19 @@ function renderRoomInfo() {
   renderCharter(els.charterText, charter, roomLanguage);
   renderCharter(els.charterAgain, charter, roomLanguage);
   state.charterOk = local.get(KEYS.charter) === hash(charter);
-  const showPanel = !state.charterOk && charter.trim() !== "" && info.open !== false;
-  if (!showPanel && charter.trim() === "") state.charterOk = true;
+  // A tête-à-tête asks nobody to accept a charter before speaking (both did, in the room it
+  // came from): its few lines are shown at the top instead.
+  const showPanel = !priv && !state.charterOk && charter.trim() !== "" && info.open !== false;
+  if (priv || (!showPanel && charter.trim() === "")) state.charterOk = true;
   els.charterPanel.hidden = !showPanel;
+  if (priv && charter.trim() !== "" && !state.priv.ended) {
+    const intro = h("div", { class: "notice discreet private-intro", lang: roomLanguage },
+      charter.split(/\r?\n/).filter((line) => line.trim() !== "").map((line) => h("p", { class: "notice-text" }, line)));
+    intro.dataset.signature = hash(charter);
+    const current = noticeEl("private-intro");
+    if (!current || current.dataset.signature !== intro.dataset.signature) placeNotice("private-intro", intro);
+  }
+  renderPrivateChrome();
 
   const max = Number(info.max_length) || 2000;
   els.text.dataset.max = String(max);
@@ -753,30 +844,50 @@ function renderCharter(container, charter, roomLanguage) {
     line.trim() === "" ? h("p", { class: "charter-gap", "aria-hidden": "true" }) : h("p", null, line)));
 }
 
+/**
+ * A notice with a title, a few lines, the helplines of `helplines` (a language) and links or
+ * buttons: the closed room's, and the end of a tête-à-tête. Rebuilt only when its words change.
+ */
+function helplinesBox(name, { title, lines, actions = [], helplines = roomLang() }) {
+  const signature = JSON.stringify([lang(), helplines, title, lines,
+    actions.map((a) => [a.textContent, a.getAttribute("href")])]);
+  const current = noticeEl(name);
+  if (current && current.dataset.signature === signature) return current;
+  const titleId = `${name}-title`;
+  const box = h("section", { class: "notice closed-box", "aria-labelledby": titleId },
+    h("h2", { id: titleId, tabindex: "-1" }, title),
+    lines.map((line) => h("p", null, line)),
+    helplineList(helplines),
+    actions.length ? h("p", { class: "notice-actions closed-actions" }, actions) : null,
+  );
+  box.dataset.signature = signature;
+  placeNotice(name, box);
+  fillFromServer(box.querySelector(".helplines-list"), helplines);
+  return box;
+}
+
 function renderClosed() {
   const info = state.info;
-  if (!info || info.open !== false) {
+  if (!info || info.open !== false || isPrivate()) {
     removeNotice("closed");
     return;
   }
   const when = info.next_open ? t("closed.next", { when: formatWhen(info.next_open) }) : t("closed.helper");
-  const signature = `${lang()}|${roomLang()}|${when}`;
-  const current = els.notices.querySelector('[data-notice="closed"]');
-  if (current && current.dataset.signature === signature) return;
-  const box = h("section", { class: "notice closed-box", "aria-labelledby": "closed-title", "data-notice": "closed" },
-    h("h2", { id: "closed-title" }, t("closed.title")),
-    h("p", null, when),
-    h("p", null, t("closed.read")),
-    helplineList(roomLang()),
-  );
-  box.dataset.signature = signature;
-  placeNotice("closed", box);
-  fillFromServer(box.querySelector(".helplines-list"), roomLang());
+  helplinesBox("closed", { title: t("closed.title"), lines: [when, t("closed.read")] });
 }
 
 function renderPresence() {
   const count = Number(state.presence.count) || 0;
   const helpers = Number(state.presence.helpers) || 0;
+  if (isPrivate() || state.priv.unavailable) {
+    // Two people: say whether the other one is here.
+    const name = otherName();
+    const text = state.priv.ended || state.priv.unavailable || !state.joinedOnce
+      ? "" : t(count >= 2 ? "private.here" : "private.away", { name });
+    setText(els.presence, text ? text.charAt(0).toUpperCase() + text.slice(1) : "");
+    els.presence.classList.toggle("has-helpers", count >= 2 && !state.priv.ended);
+    return;
+  }
   setText(els.presence, `${t("presence.here", { n: count })} · ${t("presence.onDuty", { n: helpers })}`);
   els.presence.classList.toggle("has-helpers", helpers > 0);
 }
@@ -911,6 +1022,8 @@ function maxLength() {
 }
 
 function lockReason() {
+  if (state.priv.ended) return t("private.locked");
+  if (state.fatal === "unknown_room" && privateSlug) return t("private.unavailableTitle");
   if (state.fatal === "banned_service") return t("err.serviceBanned");
   if (state.fatal) return t("composer.locked.left");
   if (state.left) return t("composer.locked.left");
@@ -1104,15 +1217,19 @@ els.text.addEventListener("input", () => {
 
 // -- notices (gap, closed, moderation, join problems) ----------------------------------------------
 
+function noticeEl(name) {
+  return els.notices.querySelector(`[data-notice="${CSS.escape(name)}"]`);
+}
+
 function placeNotice(name, node) {
-  const existing = els.notices.querySelector(`[data-notice="${name}"]`);
+  const existing = noticeEl(name);
   node.setAttribute("data-notice", name);
   if (existing) existing.replaceWith(node);
   else els.notices.appendChild(node);
 }
 
 function removeNotice(name) {
-  const existing = els.notices.querySelector(`[data-notice="${name}"]`);
+  const existing = noticeEl(name);
   if (existing) {
     const hadFocus = existing.contains(document.activeElement);
     existing.remove();
@@ -1152,6 +1269,8 @@ els.notices.addEventListener("click", (event) => {
     if (box) box.remove();
     joinRoom();
     els.messages.focus();
+  } else if (action === "invite") {
+    openInvite(button.dataset.room, button);
   }
 });
 
@@ -1325,6 +1444,340 @@ els.eraseForm.addEventListener("submit", async (event) => {
   }
 });
 
+// -- tête-à-tête: the private room itself ------------------------------------------------------------
+
+function isPrivate() {
+  return Boolean(state.info && state.info.private === true) || state.priv.known;
+}
+
+function otherName() {
+  return state.priv.with || t("private.other");
+}
+
+function roomHref(room, { staff = state.asHelper } = {}) {
+  return `/r/${encodeURIComponent(room)}${staff ? "?staff=1" : ""}`;
+}
+
+/** Keep who and where from for this tab, so that a reload knows before any frame. */
+function rememberPrivate({ with: other, from_room: fromRoom }) {
+  let changed = false;
+  if (typeof other === "string" && other !== "" && other !== state.priv.with) {
+    state.priv.with = other;
+    changed = true;
+  }
+  if (typeof fromRoom === "string" && fromRoom !== "" && fromRoom !== state.priv.fromRoom) {
+    state.priv.fromRoom = fromRoom;
+    changed = true;
+  }
+  if (!changed) return;
+  session.setJSON(KEYS.privateMeta(slug), { with: state.priv.with, from_room: state.priv.fromRoom });
+  renderPrivateTitle();
+  renderPresence();
+  if (state.priv.ended) renderPrivateEnd();
+}
+
+function renderPrivateTitle() {
+  if (!isPrivate() && !state.priv.unavailable) return;
+  const key = state.priv.with && !state.priv.unavailable ? "private.title" : "private.titleNoName";
+  els.title.removeAttribute("data-i18n");
+  els.title.removeAttribute("lang");
+  setText(els.title, t(key, { name: state.priv.with }));
+  document.title = t("private.docTitle");
+}
+
+function setKey(el, key) {
+  el.setAttribute("data-i18n", key);
+  setText(el, t(key));
+}
+
+/** What a tête-à-tête shows and hides: no renaming, no ignoring, no team toggle; a way out. */
+function renderPrivateChrome() {
+  const priv = isPrivate();
+  document.body.classList.toggle("is-private", priv);
+  els.reroll.hidden = priv;
+  els.pseudoDetails.hidden = priv;
+  els.ignoredCard.hidden = priv;
+  if (priv) els.helperCard.hidden = true;
+  els.leave.hidden = !priv || state.priv.ended;
+  els.leave.disabled = state.priv.leaving;
+  setKey(els.crisisNoticeText, priv ? "crisis.noticePrivate" : "crisis.notice");
+  setKey(els.pseudoNote, priv ? "pseudo.notePrivate" : "pseudo.note");
+  setKey(els.empty, priv ? "messages.emptyPrivate" : "messages.empty");
+  const label = priv ? "messages.labelPrivate" : "messages.label";
+  els.messages.setAttribute("data-i18n-attr", `aria-label:${label}`);
+  els.messages.setAttribute("aria-label", t(label));
+}
+
+function handlePrivateRoom(frame) {
+  if (typeof frame.room !== "string" || frame.room === "") return;
+  if (frame.room === slug) {
+    state.priv.known = true;
+    rememberPrivate(frame);
+    if (ENDED_STATES.has(frame.state)) privateEnded(typeof frame.reason === "string" ? frame.reason : null);
+    else renderPrivateChrome();
+    return;
+  }
+  // A tête-à-tête elsewhere: its invitation is answered (here or in another tab), or over.
+  if (frame.state !== "invited") dropInvite(frame.room, frame.state === "expired" ? "expired" : null);
+  if (frame.state === "open" && !state.navigating) {
+    state.openPrivate.set(frame.room, frame);
+    renderReturnBanner(frame.room);
+  } else if (frame.state !== "open") {
+    state.openPrivate.delete(frame.room);
+    removeNotice(`private-${frame.room}`);
+  }
+}
+
+/** On another room's page: the way back to one's open tête-à-tête (after a reload, say). */
+function renderReturnBanner(room) {
+  const frame = state.openPrivate.get(room);
+  if (!frame) return;
+  const name = typeof frame.with === "string" && frame.with ? frame.with : t("private.other");
+  placeNotice(`private-${room}`, h("div", { class: "notice private-notice" },
+    h("p", { class: "notice-text" }, t("private.banner", { name })),
+    h("p", { class: "notice-actions" },
+      h("a", { href: roomHref(room), class: "button small primary" }, t("private.return")))));
+}
+
+/** The tête-à-tête is over (either left, or was away too long): say so, with the helplines. */
+function privateEnded(reason) {
+  const first = !state.priv.ended;
+  state.priv.ended = true;
+  if (reason) state.priv.reason = reason;
+  if (state.priv.leaving) state.priv.byMe = true;
+  state.left = "closed";
+  state.joined = false;
+  clearTimeout(joinRetryTimer);
+  const focusLost = !document.activeElement || document.activeElement === document.body
+    || document.activeElement === els.text || document.activeElement === els.leave;
+  removeNotice("private-intro");
+  if (els.leaveDialog.open && !state.priv.leaving) closeDialog(els.leaveDialog);
+  const box = renderPrivateEnd();
+  renderPrivateChrome();
+  renderPresence();
+  renderStatus();
+  renderComposer();
+  if (first && focusLost && !els.leaveDialog.open) box.querySelector("h2").focus();
+}
+
+function renderPrivateEnd() {
+  const p = state.priv;
+  const lines = [];
+  if (p.byMe) lines.push(t("private.endedByYou"));
+  else if (p.reason === "left") lines.push(t("private.endedLeft"));
+  else if (p.reason === "absent") lines.push(t("private.endedAbsent"));
+  else if (p.reason === "expired") lines.push(t("private.endedExpired"));
+  else if (p.reason === "declined") lines.push(t("private.endedDeclined"));
+  lines.push(t("private.endedHelp"));
+  const actions = [];
+  if (p.fromRoom) actions.push(h("a", { href: roomHref(p.fromRoom), class: "button small primary" }, t("private.back")));
+  if (state.asHelper) actions.push(h("a", { href: "/staff", class: "button small" }, t("private.dashboard")));
+  actions.push(h("a", { href: "/", class: "button small" }, t("nav.rooms")));
+  return helplinesBox("private-end", { title: t("private.ended"), lines, actions });
+}
+
+function renderPrivateUnavailable() {
+  if (!state.priv.unavailable) return;
+  renderPrivateTitle();
+  helplinesBox("join", {
+    title: t("private.unavailableTitle"),
+    lines: [t("private.unavailable"), t("private.endedHelp")],
+    actions: [h("a", { href: "/", class: "button small" }, t("nav.rooms"))],
+    helplines: lang(),
+  });
+  renderPresence();
+}
+
+els.leave.addEventListener("click", () => {
+  if (state.priv.ended) return;
+  setText(els.leaveText, t("private.leaveText", { name: otherName() }));
+  setText(els.leaveError, "");
+  els.leaveConfirm.disabled = false;
+  openDialog(els.leaveDialog);
+  els.leaveCancel.focus();
+});
+
+els.leaveCancel.addEventListener("click", () => closeDialog(els.leaveDialog));
+
+els.leaveDialog.addEventListener("close", () => {
+  if (state.priv.ended) {
+    const heading = noticeEl("private-end") && noticeEl("private-end").querySelector("h2");
+    if (heading) heading.focus();
+  } else {
+    restoreFocus(els.leave);
+  }
+});
+
+els.leaveForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (state.priv.leaving) return;
+  if (state.priv.ended) {
+    closeDialog(els.leaveDialog);
+    return;
+  }
+  state.priv.leaving = true;
+  els.leaveConfirm.disabled = true;
+  setText(els.leaveError, "");
+  let reply;
+  try {
+    reply = await socket.request({ type: "leave", room: slug });
+  } catch {
+    reply = null;
+  }
+  if (reply && reply.type === "left") {
+    privateEnded("left");
+    state.priv.leaving = false;
+    closeDialog(els.leaveDialog);
+    return;
+  }
+  state.priv.leaving = false;
+  if (state.priv.ended) {
+    // It ended on the way (the private_room frame came first).
+    closeDialog(els.leaveDialog);
+    return;
+  }
+  els.leaveConfirm.disabled = false;
+  setText(els.leaveError, reply ? errorText(reply) : t("err.disconnected"));
+});
+
+// -- tête-à-tête: an invitation, on any room page --------------------------------------------------------
+
+function saveInviteLater() {
+  session.setJSON(KEYS.inviteLater, [...state.inviteLater].slice(-20));
+}
+
+function inviteUntil(frame) {
+  return typeof frame.expires === "string" ? formatUntil(frame.expires) : "";
+}
+
+function handleInvite(frame) {
+  if (typeof frame.room !== "string" || frame.room === "" || state.navigating) return;
+  const known = state.invites.get(frame.room);
+  const invite = known || { frame, busy: false, timer: null };
+  invite.frame = frame;
+  state.invites.set(frame.room, invite);
+  clearTimeout(invite.timer);
+  const expires = Date.parse(frame.expires);
+  if (Number.isFinite(expires)) {
+    invite.timer = setTimer(() => dropInvite(frame.room, "expired"), expires - Date.now() + 1500);
+  }
+  if (state.inviteShown === frame.room) {
+    renderInviteDialog();
+  } else if (known || state.inviteLater.has(frame.room) || state.inviteShown !== null) {
+    // Sent again (each hello), put off, or another one is on screen: a line at the top.
+    renderInviteBanner(frame.room);
+  } else {
+    openInvite(frame.room, null);
+  }
+}
+
+function renderInviteBanner(room) {
+  const invite = state.invites.get(room);
+  if (!invite || state.inviteShown === room) return;
+  const helper = String(invite.frame.helper || "");
+  placeNotice(`invite-${room}`, h("div", { class: "notice invite-notice" },
+    h("p", { class: "notice-text" }, t("invite.banner", { helper, until: inviteUntil(invite.frame) })),
+    h("p", { class: "notice-actions" },
+      h("button", { type: "button", class: "button small primary", "data-notice-action": "invite", "data-room": room },
+        t("invite.show")))));
+}
+
+function openInvite(room, opener) {
+  if (!state.invites.has(room)) return;
+  if (state.inviteShown !== null && state.inviteShown !== room) return;
+  state.inviteShown = room;
+  state.inviteOpener = opener || document.activeElement;
+  removeNotice(`invite-${room}`);
+  setText(els.inviteError, "");
+  renderInviteDialog();
+  openDialog(els.inviteDialog);
+  // The title takes the focus, not a button: someone pressing Enter to send a message as the
+  // dialog appears must not answer it by accident.
+  els.inviteTitle.focus();
+}
+
+function renderInviteDialog() {
+  const invite = state.invites.get(state.inviteShown);
+  if (!invite) return;
+  const frame = invite.frame;
+  const helper = String(frame.helper || "");
+  // The server's invitation, in the session's language; ours when the interface speaks another.
+  const text = typeof frame.text === "string" && frame.text.trim() !== "" && serverSpeaksUi()
+    ? frame.text : t("invite.text", { helper });
+  setText(els.inviteText, text);
+  const until = inviteUntil(frame);
+  setText(els.inviteExpiry, state.navigating ? t("invite.opening") : until ? t("invite.expires", { until }) : "");
+  els.inviteAccept.disabled = invite.busy || state.navigating;
+  els.inviteDecline.disabled = invite.busy || state.navigating;
+}
+
+/** Forget an invitation: answered, expired, or no longer valid. */
+function dropInvite(room, why) {
+  const invite = state.invites.get(room);
+  if (!invite) return;
+  clearTimeout(invite.timer);
+  state.invites.delete(room);
+  if (state.inviteLater.delete(room)) saveInviteLater();
+  removeNotice(`invite-${room}`);
+  if (state.inviteShown === room) closeDialog(els.inviteDialog);
+  if (why === "expired") showNotice(`invite-end-${room}`, t("invite.expired"), { key: "invite.expired" });
+}
+
+els.inviteDialog.addEventListener("close", () => {
+  const room = state.inviteShown;
+  const opener = state.inviteOpener;
+  state.inviteShown = null;
+  state.inviteOpener = null;
+  if (state.navigating) return;
+  if (room && state.invites.has(room)) {
+    // Closed without an answer (Later, Escape): it stays at the top of the page while it stands.
+    state.inviteLater.add(room);
+    saveInviteLater();
+    renderInviteBanner(room);
+  }
+  restoreFocus(opener && opener !== document.body ? opener : null);
+});
+
+els.inviteLater.addEventListener("click", () => closeDialog(els.inviteDialog));
+
+async function answerInvite(accept) {
+  const room = state.inviteShown;
+  const invite = room && state.invites.get(room);
+  if (!invite || invite.busy || state.navigating) return;
+  invite.busy = true;
+  setText(els.inviteError, "");
+  renderInviteDialog();
+  let reply;
+  try {
+    reply = await socket.request({ type: "private_answer", room, accept });
+  } catch {
+    reply = null;
+  }
+  invite.busy = false;
+  if (reply && reply.type === "ack") {
+    if (accept) {
+      state.navigating = true;
+      session.setJSON(KEYS.privateMeta(room), { with: invite.frame.helper, from_room: invite.frame.from_room || slug });
+      renderInviteDialog();
+      location.assign(roomHref(room, { staff: false }));
+      return;
+    }
+    dropInvite(room);
+    toast(t("invite.declined"));
+    return;
+  }
+  if (reply && reply.code === "not_found") {
+    dropInvite(room);
+    toast(t("invite.gone"));
+    return;
+  }
+  renderInviteDialog();
+  setText(els.inviteError, reply ? errorText(reply) : t("err.disconnected"));
+}
+
+els.inviteAccept.addEventListener("click", () => answerInvite(true));
+els.inviteDecline.addEventListener("click", () => answerInvite(false));
+
 // -- language switch -------------------------------------------------------------------------------
 
 function relocalize() {
@@ -1345,6 +1798,12 @@ function relocalize() {
   renderIgnored();
   relocalizeMessages();
   for (const p of els.notices.querySelectorAll("[data-i18n]")) setText(p, t(p.getAttribute("data-i18n")));
+  renderPrivateTitle();
+  if (state.priv.ended) renderPrivateEnd();
+  renderPrivateUnavailable();
+  renderInviteDialog();
+  for (const room of state.invites.keys()) renderInviteBanner(room);
+  for (const room of state.openPrivate.keys()) renderReturnBanner(room);
 }
 
 // -- speaking as a peer helper -------------------------------------------------------------------------
@@ -1381,7 +1840,10 @@ async function offerHelperMode() {
     return;
   }
   const rooms = me && me.rooms;
-  if (!me || (me.role !== "admin" && !(rooms === "all" || (Array.isArray(rooms) && rooms.includes(slug))))) {
+  // A tête-à-tête is in nobody's list of rooms: whether this login is one of its two people is
+  // the server's answer to the join.
+  const mine = privateSlug || rooms === "all" || (Array.isArray(rooms) && rooms.includes(slug));
+  if (!me || (me.role !== "admin" && !mine)) {
     // Not one of this person's rooms (any more): they speak here as a peer.
     if (state.asHelper) {
       setAsHelper(false);
@@ -1389,7 +1851,8 @@ async function offerHelperMode() {
     }
     return;
   }
-  els.helperCard.hidden = false;
+  // No switching sessions inside a tête-à-tête: the page would no longer be one of its two people.
+  els.helperCard.hidden = privateSlug || isPrivate();
   els.asHelper.checked = state.asHelper;
 }
 
