@@ -70,6 +70,12 @@ const els = {
   noteError: $("note-error"),
   noteSubmit: $("note-submit"),
   announcer: $("announcer"),
+  tete: $("tete"),
+  teteTitle: $("tete-title"),
+  teteInvite: $("tete-invite"),
+  teteStatus: $("tete-status"),
+  teteOpenLine: $("tete-open-line"),
+  teteOpen: $("tete-open"),
 };
 
 const state = {
@@ -87,6 +93,11 @@ const state = {
   contextFor: null,
   signalled: new Set(),      // crisis items already signalled (banner, sound)
   openCue: "",               // sr text for the visible selection
+  // Tête-à-têtes this helper offered, by item id: {room, state, with, reason} from the invite's
+  // ack and the private_room frames (sent again at each hello while pending or open).
+  tete: new Map(),
+  teteBusy: false,
+  teteError: null,           // { id, text }: the last refusal, shown on that item
 };
 
 // -- small helpers ---------------------------------------------------------------------------------
@@ -261,6 +272,9 @@ function handleFrame(frame) {
     case "duty":
       // Another tab of the same login changed the duty (it belongs to the session).
       dutyChanged(frame);
+      break;
+    case "private_room":
+      privateRoomArrived(frame);
       break;
     default:
       break; // room frames and newer types are not for this page
@@ -460,7 +474,8 @@ function queueRow(item, { done = false } = {}) {
   h("span", { class: cw ? "q-text q-cw" : "q-text" }, text),
   item.reasons && item.reasons.length
     ? h("span", { class: "q-reasons" }, item.reasons.map(reasonText).join(" · ")) : null,
-  h("span", { class: "q-state" }, stateText(item)));
+  h("span", { class: "q-state" }, stateText(item)),
+  state.tete.has(item.id) ? h("span", { class: "q-tete" }, t(`dash.tete.row.${state.tete.get(item.id).state}`)) : null);
   return h("li", { class: classes.join(" "), "data-id": item.id, "data-priority": item.priority, "data-done": done ? "true" : null }, button);
 }
 
@@ -501,6 +516,7 @@ function select(id, { focus = false } = {}) {
   const changed = state.selected !== id;
   state.selected = id;
   if (changed) {
+    state.teteError = null;
     state.context = null;
     state.contextFor = null;
     els.note.value = "";
@@ -560,6 +576,98 @@ function renderControls() {
   if (other && !resolved) {
     sayDetail(t("dash.otherHas", { name: item.claimed_by || "" }));
   }
+  renderTete();
+}
+
+// -- tête-à-tête: a private conversation with the item's author (docs/protocol.md) --------------------
+
+const TETE_STATES = new Set(["invited", "open", "declined", "expired", "closed"]);
+
+function teteText(tete) {
+  const name = tete.with || t("dash.tete.person");
+  if (tete.state === "closed" && tete.reason === "left") return t("dash.tete.closedLeft");
+  if (tete.state === "closed" && tete.reason === "absent") return t("dash.tete.closedAbsent");
+  return t(`dash.tete.${tete.state}`, { name });
+}
+
+/** The item's tête-à-tête block: the offer button (first of all on a crisis), its state, the link. */
+function renderTete() {
+  const item = state.selected ? findItem(state.selected) : null;
+  if (!item) {
+    els.tete.hidden = true;
+    return;
+  }
+  const me = state.me && state.me.username;
+  const tete = state.tete.get(item.id) || null;
+  const role = item.message.author && item.message.author.role;
+  const team = role === "helper" || role === "admin";
+  const other = item.state === "claimed" && item.claimed_by !== me;
+  const live = tete !== null && (tete.state === "invited" || tete.state === "open");
+  const error = state.teteError && state.teteError.id === item.id ? state.teteError.text : null;
+  const canInvite = item.state !== "resolved" && !team && !other && !live;
+  els.tete.hidden = !canInvite && tete === null && error === null;
+  const crisis = Number(item.priority) >= 3;
+  els.tete.classList.toggle("is-crisis", crisis);
+  els.teteInvite.classList.toggle("primary", crisis);
+  els.teteInvite.hidden = !canInvite;
+  els.teteInvite.disabled = state.teteBusy || socket.state !== "open";
+  if (error !== null) {
+    els.teteStatus.dataset.kind = "error";
+    setText(els.teteStatus, error);
+  } else {
+    els.teteStatus.dataset.kind = "status";
+    setText(els.teteStatus, state.teteBusy ? t("dash.tete.sending") : tete ? teteText(tete) : "");
+  }
+  const open = tete !== null && tete.state === "open";
+  els.teteOpenLine.hidden = !open;
+  if (open) els.teteOpen.setAttribute("href", `/r/${encodeURIComponent(tete.room)}?staff=1`);
+}
+
+function teteError(reply) {
+  if (reply.code === "disconnected") return t("dash.err.disconnected");
+  return keyOr(`dash.tete.err.${reply.code}`, reply.message || errorText(reply));
+}
+
+els.teteInvite.addEventListener("click", async () => {
+  const id = state.selected;
+  if (!id || state.teteBusy) return;
+  state.teteBusy = true;
+  state.teteError = null;
+  renderTete();
+  const reply = await itemRequest({ type: "invite", item: id });
+  state.teteBusy = false;
+  if (reply.type === "ack" && typeof reply.room === "string") {
+    const known = state.tete.get(id);
+    // The same helper inviting again gets the same room: keep what the frames said of it.
+    const same = known && known.room === reply.room && TETE_STATES.has(known.state);
+    state.tete.set(id, same ? known : { room: reply.room, state: "invited", with: null, reason: null });
+    const item = state.items.get(id);
+    if (item && item.state === "open") state.items.set(id, { ...item, state: "claimed", claimed_by: state.me.username });
+    renderQueue();
+    renderDetail();
+  } else {
+    state.teteError = { id, text: teteError(reply) };
+    renderTete();
+  }
+  // The button may be gone: the keyboard stays in the block, where the state is read.
+  if (state.selected === id && (els.teteInvite.hidden || document.activeElement === document.body)) els.teteTitle.focus();
+});
+
+function privateRoomArrived(frame) {
+  if (typeof frame.item !== "string" || typeof frame.room !== "string" || !TETE_STATES.has(frame.state)) return;
+  const before = state.tete.get(frame.item);
+  const tete = {
+    room: frame.room, state: frame.state, reason: typeof frame.reason === "string" ? frame.reason : null,
+    with: typeof frame.with === "string" && frame.with ? frame.with : (before && before.with) || null,
+  };
+  state.tete.set(frame.item, tete);
+  if (state.teteError && state.teteError.id === frame.item) state.teteError = null;
+  // The selected item's block is itself a live region: the announcer speaks for the others.
+  if (before && before.state !== tete.state && tete.state !== "invited" && state.selected !== frame.item) {
+    announce(t(`dash.tete.announce.${tete.state}`, { name: tete.with || t("dash.tete.person") }));
+  }
+  renderQueue();
+  if (state.selected === frame.item) renderTete();
 }
 
 function sayDetail(text, kind = "status") {
