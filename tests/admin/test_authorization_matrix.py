@@ -327,6 +327,9 @@ WS_EXPECT = {
                 "helper_room": "conflict", "disabled": "closed", "admin": "conflict"},
     "resolve": {"anonymous": "forbidden", "peer": "forbidden", "helper_other": "forbidden",
                 "helper_room": "resolved", "disabled": "closed", "admin": "resolved"},
+    # invite the item's author into a tête-à-tête (docs/protocol.md).
+    "invite": {"anonymous": "forbidden", "peer": "forbidden", "helper_other": "forbidden",
+               "helper_room": "invited", "disabled": "closed", "admin": "invited"},
 }
 
 
@@ -340,7 +343,7 @@ async def ws_outcome(world: World, who: Who, action: str) -> str:
     assert first["type"] == "welcome"
     if action == "hello":
         return str(first["role"])
-    if action in ("claim", "release", "resolve"):
+    if action in ("claim", "release", "resolve", "invite"):
         path, _ = await an_item(action)(world, who)
         item_id = path.split("/")[4]
         frame: dict[str, Any] = {"type": action, "item": item_id, "ref": "q"}
@@ -364,6 +367,6 @@ async def ws_outcome(world: World, who: Who, action: str) -> str:
 
 
 async def test_websocket_actions(world):
-    """hello, duty, claim, release and resolve, for each principal."""
+    """hello, duty, claim, release, resolve and invite, for each principal."""
     got = {action: {name: await ws_outcome(world, world.who[name], action) for name in WHO} for action in WS_EXPECT}
     assert got == WS_EXPECT, json.dumps(got, indent=1)
