@@ -73,6 +73,7 @@ const els = {
   tete: $("tete"),
   teteTitle: $("tete-title"),
   teteInvite: $("tete-invite"),
+  teteIntro: $("tete-intro"),
   teteStatus: $("tete-status"),
   teteOpenLine: $("tete-open-line"),
   teteOpen: $("tete-open"),
@@ -610,6 +611,8 @@ function renderTete() {
   els.tete.classList.toggle("is-crisis", crisis);
   els.teteInvite.classList.toggle("primary", crisis);
   els.teteInvite.hidden = !canInvite;
+  els.teteIntro.hidden = !canInvite;
+  els.teteInvite.parentElement.hidden = !canInvite;
   els.teteInvite.disabled = state.teteBusy || socket.state !== "open";
   if (error !== null) {
     els.teteStatus.dataset.kind = "error";

@@ -240,6 +240,7 @@ const STRINGS = {
     "messages.emptyPrivate": "Personne n'a encore écrit. Vous pouvez commencer quand vous voulez, à votre rythme.",
     "messages.labelPrivate": "Messages de la conversation privée",
     "pseudo.notePrivate": "Il reste le même pendant toute la conversation.",
+    "about.titlePrivate": "À propos de cette conversation",
   },
 
   en: {
@@ -473,6 +474,7 @@ const STRINGS = {
     "messages.emptyPrivate": "Nobody has written yet. You can start whenever you like, at your own pace.",
     "messages.labelPrivate": "Messages of the private conversation",
     "pseudo.notePrivate": "It stays the same for the whole conversation.",
+    "about.titlePrivate": "About this conversation",
   },
 };
 

@@ -625,6 +625,11 @@ function addMessage(frame, { live }) {
   els.messages.insertBefore(el, next);
   if (live) {
     renderEmpty();
+    if (isPrivate() && !isMine(frame) && Number(state.presence.count) < 2) {
+      // The other one just wrote: they are here (the next presence frame says it anyway).
+      state.presence = { ...state.presence, count: 2 };
+      renderPresence();
+    }
     if (el.hidden) return;
     if (wasNear || isMine(frame)) scrollToBottom();
     else markNewBelow();
@@ -1503,6 +1508,7 @@ function renderPrivateChrome() {
   setKey(els.crisisNoticeText, priv ? "crisis.noticePrivate" : "crisis.notice");
   setKey(els.pseudoNote, priv ? "pseudo.notePrivate" : "pseudo.note");
   setKey(els.empty, priv ? "messages.emptyPrivate" : "messages.empty");
+  setKey($("about-title"), priv ? "about.titlePrivate" : "about.title");
   const label = priv ? "messages.labelPrivate" : "messages.label";
   els.messages.setAttribute("data-i18n-attr", `aria-label:${label}`);
   els.messages.setAttribute("aria-label", t(label));
@@ -1578,6 +1584,10 @@ function renderPrivateEnd() {
 
 function renderPrivateUnavailable() {
   if (!state.priv.unavailable) return;
+  // Nothing to read, write or set here: only the words, the helplines and the way out.
+  els.messages.closest(".messages-wrap").hidden = true;
+  $("composer-area").hidden = true;
+  document.querySelector(".room-side").hidden = true;
   renderPrivateTitle();
   helplinesBox("join", {
     title: t("private.unavailableTitle"),
