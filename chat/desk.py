@@ -21,7 +21,7 @@ from chat.sessions import Session
 from moderation.audit import Actor, AuditEntry
 from moderation.crisis import CrisisResult
 from moderation.pointer import about_someone_else
-from moderation.queue import Conflict, Item, QueueStore
+from moderation.queue import Conflict, Item, QueueStore, escalated_to
 from rooms.records import StoredMessage, format_message_id
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ __all__ = ["Desk", "DeskConfig"]
 log = logging.getLogger(__name__)
 
 STAFF_ROLES = ("helper", "admin")
+CRISIS_REASON = "crisis: "  # followed by a category, among a crisis item's reasons
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +65,10 @@ class Desk:
         """On duty for the item's room; or, once escalated, any helper on duty; then admins."""
         if session.role not in STAFF_ROLES:
             return False
-        room, level = str(frame["room"]), int(frame.get("escalation") or 0)
+        room = str(frame["room"])
         if room in session.duty and session.may_moderate(room):
             return True
-        if level >= 1 and session.duty:
-            return True
-        return level >= 2 and session.role == "admin"
+        return escalated_to(int(frame.get("escalation") or 0), session.role, bool(session.duty))
 
     def deliver(self, frame: dict[str, Any], new: bool) -> None:
         """To this process's sessions that see the item: `alert` when new, `item` when changed."""
@@ -83,11 +82,14 @@ class Desk:
         await self._hub.announce("item", item=item.frame(), new=new)
 
     async def replay(self, session: Session, only: Connection | None = None) -> None:
-        """Every unresolved item the session sees, as `alert`s (clients drop the ones they have)."""
-        if session.role not in STAFF_ROLES or not session.duty:
+        """Every unresolved item the session sees, as `alert`s (clients drop the ones they have).
+
+        Escalated items reach beyond the room's helpers, so every unresolved item is read;
+        an admin sees those escalated to the admins even off duty.
+        """
+        if session.role not in STAFF_ROLES or not (session.duty or session.role == "admin"):
             return
-        rooms = None if session.role == "admin" else sorted(r for r in self._hub.rooms if session.may_moderate(r))
-        for item in await self.queue.unresolved(rooms):
+        for item in await self.queue.unresolved(None):
             frame = item.frame()
             if self.sees(session, frame):
                 text = encode({"type": "alert", "item": frame})
@@ -141,7 +143,7 @@ class Desk:
         item = await self.queue.create(
             room=room, kind="crisis", priority=3, now=hub.now(), author_session_id=session.id,
             author_pseudonym=pseudonym, author_role=session.role, text=text, cw=cw,
-            reasons=[f"crisis: {c}" for c in result.categories] + [f"severity: {result.severity}"],
+            reasons=[CRISIS_REASON + c for c in result.categories] + [f"severity: {result.severity}"],
             message_seq=seq,
         )
         figures = await hub.presence_all()
@@ -152,8 +154,10 @@ class Desk:
         if level:
             item = await self.queue.escalate(item.id, level, hub.now()) or item
         await self.push(item, new=True)
-        await hub.send_pointer(session, room, message_id, "alerted" if anywhere else "unavailable",
-                               about_someone_else(result.categories))
+        # Through the control channel: the writer's tabs on other processes get it too.
+        await hub.announce("pointer", session=session.id, room=room, message_id=message_id,
+                           stage="alerted" if anywhere else "unavailable",
+                           other=about_someone_else(result.categories))
 
     async def escalate_waiting(self) -> None:
         """The escalation timer, run by every process; the database decides who announces each step."""
@@ -171,7 +175,8 @@ class Desk:
                 seq = raised.message_seq
                 message_id = held_ack_id(raised) if seq is None else format_message_id(seq)
                 await hub.announce("pointer", session=raised.author_session_id, room=raised.room,
-                                   message_id=message_id, stage="unavailable")
+                                   message_id=message_id, stage="unavailable",
+                                   other=about_someone_else(crisis_categories(raised)))
 
     # -- helpers' frames -------------------------------------------------------------------------
 
@@ -181,7 +186,7 @@ class Desk:
         item = await self.queue.get(item_id)
         if item is None:
             raise RequestError("not_found", ref)
-        if not session.may_moderate(item.room) and not (item.escalation >= 2 and session.role == "admin"):
+        if not session.may_moderate(item.room) and not escalated_to(item.escalation, session.role, bool(session.duty)):
             raise RequestError("forbidden", ref)
         return item
 
@@ -271,6 +276,11 @@ class Desk:
             case "ban":
                 ban_until = None if frame.duration_s is None else now + timedelta(seconds=frame.duration_s)
                 await hub.sanction(author, room, "ban", ban_until)
+
+
+def crisis_categories(item: Item) -> list[str]:
+    """The detector's categories, as the crisis item keeps them among its reasons."""
+    return [r.removeprefix(CRISIS_REASON) for r in item.reasons if r.startswith(CRISIS_REASON)]
 
 
 def held_ack_id(item: Item) -> str:

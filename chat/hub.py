@@ -264,7 +264,7 @@ class Hub:
     async def after_welcome(self, conn: Connection, session: Session) -> None:
         """A helper back on a new connection, still on duty: what is waiting comes again; and
         anyone's pending invitations and open tête-à-têtes."""
-        if self.desk is not None and session.duty:
+        if self.desk is not None:
             await self.desk.replay(session, only=conn)
         if self.private is not None:
             await self.private.replay(session, conn)
@@ -666,7 +666,7 @@ class Hub:
                 session = self.registry.find(str(message.get("session")))
                 if session is not None:
                     await self.send_pointer(session, str(message.get("room")), str(message.get("message_id")),
-                                            str(message.get("stage")), False)
+                                            str(message.get("stage")), bool(message.get("other")))
             case "notice":
                 await self._tell(str(message.get("session")), str(message.get("room")),
                                  str(message.get("code")), None, leave=False)

@@ -19,7 +19,7 @@ from moderation.models import ReportRow
 from moderation.queue_models import HelperNoteRow, QueueItemRow
 from rooms.records import as_utc, format_message_id, format_timestamp
 
-__all__ = ["ACTIONS", "Conflict", "Item", "Note", "QueueStore"]
+__all__ = ["ACTIONS", "Conflict", "Item", "Note", "QueueStore", "escalated_to"]
 
 ACTIONS = ("dismiss", "approve", "hide", "warn", "timeout", "kick", "ban", "escalate")
 KINDS = ("crisis", "report", "auto", "held")
@@ -64,6 +64,14 @@ class Item:
             "reasons": list(self.reasons), "claimed_by": self.claimed_by,
             "resolution": self.resolution, "escalation": self.escalation,
         }
+
+
+def escalated_to(escalation: int, role: str, on_duty: bool) -> bool:
+    """Whether an item escalated this far reaches a team member beyond its room's helpers:
+    every helper on duty from level 1 (they see it, claim it, open its context), admins at 2."""
+    if role not in ("helper", "admin"):
+        return False
+    return (escalation >= 1 and on_duty) or (escalation >= 2 and role == "admin")
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from chat.ratelimit import WindowCounter
 from chat.sessions import Session
 from moderation.accounts import AccountError, StaffRecord
 from moderation.audit import AuditEntry
-from moderation.queue import Item, Note, QueueStore
+from moderation.queue import Item, Note, QueueStore, escalated_to
 from web.auth import actor_of, api, read_json, require
 from web.services import Services
 
@@ -61,11 +61,15 @@ async def _item(request: Request) -> tuple[StaffRecord, Item]:
     Who is asking is checked first (401 before anything is said about an item), then the
     item (404), then the room (403).
     """
-    await require(request, "staff")
+    staff = await require(request, "staff")
     item = await _queue(request).get(request.path_params["id"])
     if item is None:
         raise AccountError(404, "not_found")
-    staff = await require(request, "staff", room=item.room)
+    if not staff.account.may_moderate(item.room):
+        # An escalated crisis reaches every helper on duty, then the admins: they may act on it.
+        on_duty = bool(await _services(request).hub.state.duty_of(staff.chat_session_id))
+        if not escalated_to(item.escalation, staff.role, on_duty):
+            raise AccountError(403, "forbidden")
     return staff, item
 
 

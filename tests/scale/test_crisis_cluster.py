@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.admin.conftest import log_in, staff_member
@@ -139,3 +140,54 @@ async def test_with_nobody_on_duty_the_card_says_so_at_once(cluster: Cluster) ->
     await writer.say(A, CRISIS)
     pointer = await writer.expect("pointer")
     assert pointer["stage"] == "unavailable" and pointer["resources"]
+
+
+async def test_a_helper_of_another_room_reached_by_escalation_can_take_it(cluster: Cluster) -> None:
+    """Alerted because nobody of the room is on duty, they can claim it and open its context."""
+    local, remote = await setup(cluster)
+    bruno = await staff_member(local, "bruno", rooms=frozenset({B}))
+    helper_b = await on_duty(remote, bruno.token)
+    writer = await local.peer()
+    await writer.join(A)
+    await writer.say(A, CRISIS)
+    item = await crisis_alert(helper_b, timeout=2)
+    await helper_b.send({"type": "claim", "item": item["id"], "ref": "c"})
+    assert (await helper_b.reply("c"))["status"] == "claimed"
+    async with httpx.AsyncClient(base_url=remote.http) as client:
+        context = await client.get(f"/api/staff/items/{item['id']}/context", headers=bruno.bearer)
+    assert context.status_code == 200 and context.json()["item"]["id"] == item["id"]
+
+
+async def test_an_admin_off_duty_gets_what_was_escalated_to_the_admins_on_arrival(cluster: Cluster) -> None:
+    local, remote = await setup(cluster)
+    writer = await local.peer()
+    await writer.join(A)
+    ack = await writer.say(A, CRISIS)  # nobody on duty anywhere: straight to the admins
+    await writer.expect("pointer", stage="unavailable")
+    await staff_member(local, "chef", role="admin", rooms=None)
+    boss = await remote.peer(token=(await log_in(local, "chef")).token)
+    item = await crisis_alert(boss)
+    assert item["escalation"] == 2 and item["message"]["id"] == ack["id"]
+
+
+async def test_the_second_card_keeps_speaking_to_someone_worried_for_another(cluster: Cluster) -> None:
+    local, _ = await setup(cluster, queue={"crisis_claim_timeout_s": 1})
+    alice = await staff_member(local, "alice", rooms=frozenset({A}))
+    await on_duty(local, alice.token)  # on duty, but nobody claims
+    writer = await local.peer()
+    await writer.join(A)
+    await writer.say(A, "mon frère parle de se suicider, j'ai peur pour lui")
+    first = await writer.expect("pointer", stage="alerted")
+    second = await writer.expect("pointer", stage="unavailable", timeout=8)
+    assert first["variant"] == second["variant"] == "other"
+
+
+async def test_the_card_reaches_the_writers_tab_on_another_process(cluster: Cluster) -> None:
+    local, remote = await setup(cluster)
+    writer = await local.peer()
+    await writer.join(A)
+    other_tab = await remote.peer(token=writer.token)
+    await other_tab.join(A)
+    ack = await writer.say(A, CRISIS)
+    assert (await other_tab.expect("pointer"))["message_id"] == ack["id"]
+    assert (await writer.expect("pointer"))["message_id"] == ack["id"]
