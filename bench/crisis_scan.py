@@ -2,7 +2,9 @@
 
 Builds the detector with the full shipped pattern set, then scans 300-character messages made of
 crisis messages, hard negatives and plain chat, in French and English, and prints the median, p99
-and max time per scan. Run: ``python bench/crisis_scan.py [--scans N]``.
+and max time per scan. Run: ``python bench/crisis_scan.py [--scans N] [--messages FILE]``; the
+messages come from the development set unless ``--messages`` names another JSON-lines file of the
+same shape (to compare two versions of the detector on the same messages).
 """
 
 from __future__ import annotations
@@ -41,11 +43,14 @@ CHAT = {
 }
 
 
-def messages(count: int, seed: int) -> list[tuple[str, str]]:
+DEV_SET = ROOT / "tests/moderation/crisis_eval.jsonl"
+
+
+def messages(count: int, seed: int, source: Path = DEV_SET) -> list[tuple[str, str]]:
     """`count` messages of exactly 300 characters: a third built around a crisis message, a third
     around a hard negative, a third plain chat; half French, half English."""
     rng = random.Random(seed)
-    rows = [json.loads(line) for line in (ROOT / "tests/moderation/crisis_eval.jsonl").read_text("utf-8").splitlines()]
+    rows = [json.loads(line) for line in source.read_text("utf-8").splitlines()]
     out = []
     for i in range(count):
         lang = ("fr", "en")[i % 2]
@@ -62,11 +67,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scans", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--messages", type=Path, default=DEV_SET, help="JSON-lines file the messages are drawn from")
     args = parser.parse_args()
     started = time.perf_counter()
     detector = CrisisDetector.shipped()
     build_ms = (time.perf_counter() - started) * 1000
-    sample = messages(1000, args.seed)
+    sample = messages(1000, args.seed, args.messages)
     for text, lang in sample:  # warm-up
         detector.detect(text, lang)
     # The detector's many long-lived objects are moved out of the collector's way, as a server

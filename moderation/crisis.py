@@ -7,16 +7,20 @@ How a message is read, in order:
 
 1. It is normalised (`moderation.normalise`): case, accents, SMS spellings, leetspeak, letters
    spelled apart, elongations, punctuation and emoji noise.
-2. One Aho-Corasick automaton per language finds, in a single pass, every phrase of three kinds:
-   crisis **patterns**, **exclusions** (idioms such as "mourir de rire" or "to die for") and context
-   **markers** (a relation such as "ma sœur", a film or the news, a recovery told in the past,
-   "ce soir", laughter). Phrases are matched on whole words only.
+2. Two Aho-Corasick automata per language find every phrase of three kinds: crisis **patterns**
+   in a first pass, then, only when one matched, **exclusions** (idioms such as "mourir de rire"
+   or "to die for") and context **markers** (a relation such as "ma sœur", a film or the news, a
+   recovery told in the past, "ce soir", laughter, a means such as "les médicaments"). Phrases are
+   matched on whole words only; an exclusion also cancels a cue marker it overlaps (see step 3).
 3. Of overlapping pattern matches only the longest are kept ("je veux mourir", not also "veux
    mourir"). A match is then dropped when an exclusion overlaps it; when the word just before it
    says it is someone else's or negated ("tu as envie de mourir ?", "pas envie de mourir"); when
    one of the marker kinds its pattern lists under ``unless`` is present (a recovery story cancels
-   a past-tense pattern, unless the message also says it is happening again); and, for concern
-   for someone else, when no relation is named or the subject is a character in a film or book.
+   a past-tense pattern, unless the message also says it is happening again); when the pattern
+   lists ``needs`` and none of them is met (a vague act such as "je vais le faire" or "do it"
+   holds only beside a means, a goodbye or a final word: "j'ai les médicaments", "for good");
+   and, for concern for someone else, when no relation is named or the subject is a character in
+   a film or book.
 4. Severity is the highest of what is left, raised to "high" when the message gives a time
    ("ce soir", "tonight") and lowered one step by laughter, except for a plan or a farewell.
 
@@ -64,7 +68,10 @@ class Pattern:
     """One crisis phrase. ``phrase`` is ordinary spelling with ``{a|b|}`` alternatives (an empty one
     makes the group optional), a trailing ``*`` to match a word's beginning ("suicid*") and a
     trailing ``$`` to match only at the end of the message. ``unless`` names marker kinds whose
-    presence cancels this pattern."""
+    presence cancels this pattern. ``needs``, when not empty, names what the message must also
+    hold for this pattern to count: each entry is one marker kind, or several joined by "+" that
+    must all be present ("resolve+imminent"), and one entry met is enough. It is for phrases in
+    ordinary words ("I'm going to do it") that say a crisis only beside another cue."""
 
     id: str
     locale: str
@@ -73,6 +80,7 @@ class Pattern:
     severity: str
     enabled: bool = True
     unless: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.locale not in LANGS:
@@ -169,6 +177,13 @@ class _Locale:
     def __init__(self, lang: str, patterns: Sequence[Pattern], lexicon: Lexicon) -> None:
         self.normalise: Normaliser = normaliser_for(lang)
         self.patterns = list(patterns)
+        # Per pattern, the sets of marker kinds of which one must be wholly present (none: no need).
+        self.needs: list[tuple[frozenset[str], ...]] = [
+            tuple(frozenset(entry.split("+")) for entry in pattern.needs) for pattern in self.patterns
+        ]
+        # The marker kinds some pattern needs: an idiom that overlaps one of these cancels it
+        # ("prête pour le rendez-vous" is no resolve); markers that cancel a match stay.
+        self.cues = frozenset(kind for need in self.needs for group in need for kind in group)
         self.not_mine = frozenset(self.normalise(word) for word in lexicon.not_mine)
         self.first_person = frozenset(self.normalise(word) for word in lexicon.first_person)
         self.not_after = frozenset(self.normalise(word) for word in lexicon.not_after)
@@ -240,14 +255,21 @@ class _Locale:
         last = len(norm) - 1
         if not hits or self.context_automaton is None:
             return norm, hits, exclusions, markers
+        found_markers: list[tuple[int, int, str]] = []
         for end, (length, values) in self.context_automaton.iter(norm):
             for kind, payload, at_end in values:
                 if at_end and end != last:
                     continue
+                span = (end - length + 2, end - 1 if norm[end] == " " else end)
                 if kind == _EXCLUSION:
-                    exclusions.append((end - length + 2, end - 1 if norm[end] == " " else end))
+                    exclusions.append(span)
                 else:
-                    markers.add(payload)
+                    found_markers.append((*span, payload))
+        cues = self.cues
+        markers.update(
+            kind for m_start, m_end, kind in found_markers
+            if kind not in cues or not any(x_start <= m_end and m_start <= x_end for x_start, x_end in exclusions)
+        )
         return norm, hits, exclusions, markers
 
     def kept(self, norm: str, hits: list[_Hit], exclusions: list[tuple[int, int]], markers: set[str]) -> list[_Hit]:
@@ -256,19 +278,26 @@ class _Locale:
         hits.sort(key=lambda h: (h[0], -h[1]))
         kept: list[_Hit] = []
         reach, reach_start = -1, -1
+        needs = self.needs
         for hit in hits:
             start, end, index = hit
+            pattern = self.patterns[index]
+            # What the whole message lacks is checked first: a vague phrase without its second cue,
+            # or a concern for someone with no one named, must not hide a nested match that holds.
+            if needs[index] and not any(need <= markers for need in needs[index]):
+                continue
+            if pattern.category == "concern_other" and ("relation" not in markers or "media" in markers):
+                continue
             if end <= reach and not (start == reach_start and end == reach):
                 continue
             if end > reach:
                 reach, reach_start = end, start
-            pattern = self.patterns[index]
             if any(x_start <= end and start + 1 <= x_end for x_start, x_end in exclusions):
                 continue
             cut = norm.rfind(" ", 0, start)
             before = norm[cut + 1:start]
             if pattern.category == "concern_other":
-                if before in self.first_person or "relation" not in markers or "media" in markers:
+                if before in self.first_person:
                     continue
             elif norm[start + 1:norm.find(" ", start + 1)] not in self.first_person and (
                 before in self.not_mine or f"{norm[norm.rfind(' ', 0, cut) + 1:cut]} {before}" in self.not_mine
@@ -377,6 +406,7 @@ def parse_shipped(data: Mapping[str, Any]) -> Shipped:
             patterns.append(Pattern(
                 id=raw["id"], locale=lang, phrase=raw["phrase"], category=raw["category"],
                 severity=raw["severity"], enabled=raw.get("enabled", True), unless=tuple(raw.get("unless", ())),
+                needs=tuple(raw.get("needs", ())),
             ))
         guards = section.get("guards", {})
         lexicons[lang] = Lexicon(

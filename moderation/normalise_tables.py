@@ -50,7 +50,7 @@ _FR: Final[dict[str, str]] = {
     "kel": "quel", "kil": "qu'il", "kelle": "qu'elle", "pa": "pas", "po": "pas",
     "plu": "plus", "pu": "plus", "jamai": "jamais", "jame": "jamais", "envi": "envie", "anvie": "envie",
     "mtn": "maintenant", "mnt": "maintenant", "mntn": "maintenant", "ptet": "peut-être", "ptetre": "peut-être",
-    "vx": "veux", "veu": "veux", "pers": "personne", "mwa": "moi", "oqp": "occupé", "demin": "demain",
+    "vx": "veux", "veu": "veux", "fo": "faut", "pers": "personne", "mwa": "moi", "oqp": "occupé", "demin": "demain",
     "mourrir": "mourir", "mourire": "mourir", "mourrire": "mourir", "mouri": "mourir",
     "suicid": "suicide", "suiside": "suicide", "sucide": "suicide", "suicde": "suicide", "suisside": "suicide",
     "suicidee": "suicidé", "scarif": "scarifier", "scarifs": "scarifications", "medoc": "médicament",

@@ -210,3 +210,78 @@ def test_shipped_patterns_have_unique_ids_in_both_languages():
     assert len(ids) == len(set(ids))
     assert {p.locale for p in shipped.patterns} == {"fr", "en"}
     assert {p.category for p in shipped.patterns} == set(CATEGORIES)
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("je vais le faire ce soir", "fr"), ("j'ai les médicaments", "fr"), ("i'm doing it tonight", "en"),
+    ("i wrote a note for my parents", "en"), ("tonight's the night", "en"),
+])
+def test_a_vague_act_or_a_means_alone_is_not_flagged(detector, text, lang):
+    assert not flagged(detector, text, lang)
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("j'ai prévu de le faire ce week-end, j'ai les médicaments", "fr"),
+    ("je vais le faire, je reviendrai pas", "fr"),
+    ("i'm doing it tonight, i have the pills", "en"),
+    ("i wrote a note and left it on my pillow", "en"),
+    ("tonight's the night, i have everything i need", "en"),
+])
+def test_a_vague_act_with_a_second_cue_is_a_plan(detector, text, lang):
+    result = detector.detect(text, lang)
+    assert result.flagged and result.severity == "high"
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("j'ai prévu de le faire ce week-end, le ménage, j'ai les médicaments de maman à ranger aussi", "fr"),
+    ("my doctor wants me off the meds tonight, i'm going to do it slowly", "en"),
+])
+def test_an_ordinary_object_or_routine_cancels_a_vague_act(detector, text, lang):
+    assert not flagged(detector, text, lang)
+
+
+def test_needs_entries_are_one_kind_or_all_of_several():
+    lexicon = Lexicon(markers={"means": ("the pills",), "imminent": ("tonight",)})
+    pattern = Pattern(id="x", locale="en", phrase="do it", category="plan", severity="high",
+                      needs=("means+imminent",))
+    detector = CrisisDetector([pattern], {"en": lexicon})
+    assert not detector.detect("do it, the pills", "en").flagged
+    assert not detector.detect("do it tonight", "en").flagged
+    assert detector.detect("do it tonight, the pills", "en").flagged
+
+
+def test_an_unmet_vague_phrase_does_not_hide_a_nested_pattern():
+    lexicon = Lexicon(markers={"means": ("the pills",)})
+    vague = Pattern(id="vague", locale="en", phrase="i want to die tonight", category="plan", severity="high",
+                    needs=("means",))
+    inner = Pattern(id="inner", locale="en", phrase="want to die", category="ideation", severity="high")
+    detector = CrisisDetector([vague, inner], {"en": lexicon})
+    assert detector.detect("i want to die tonight", "en").matches == ("inner",)
+
+
+def test_an_idiom_cancels_a_cue_it_overlaps_but_not_other_markers():
+    lexicon = Lexicon(exclusions=("ready for the",), markers={"resolve": ("i am ready",), "benign": ("ready",)})
+    act = Pattern(id="act", locale="en", phrase="do it", category="plan", severity="high", needs=("resolve",))
+    cut = Pattern(id="cut", locale="en", phrase="cut myself", category="self_harm", severity="medium",
+                  unless=("benign",))
+    detector = CrisisDetector([act, cut], {"en": lexicon})
+    assert detector.detect("i am ready, do it", "en").flagged
+    assert not detector.detect("i am ready for the exam, do it", "en").flagged
+    assert not detector.detect("i am ready for the exam, cut myself", "en").flagged
+
+
+def test_shipped_needs_and_unless_name_marker_kinds_of_their_locale():
+    shipped = load_shipped()
+    for pattern in shipped.patterns:
+        kinds = set(shipped.lexicons[pattern.locale].markers)
+        named = {kind for entry in pattern.needs for kind in entry.split("+")} | set(pattern.unless)
+        assert named <= kinds, f"{pattern.id}: {sorted(named - kinds)}"
+
+
+def test_no_shipped_vague_phrase_holds_by_its_own_words(detector):
+    # A pattern that needs a second cue must not carry that cue itself: every spelling alone is
+    # not enough for it.
+    for pattern in load_shipped().patterns:
+        if pattern.needs:
+            for spelling in expand_phrase(pattern.phrase):
+                assert pattern.id not in detector.detect(spelling.rstrip("$"), pattern.locale).matches, spelling

@@ -6,7 +6,9 @@ are tuned on. `crisis_holdout.jsonl` was written and committed before it was eve
 run is the estimate for unseen messages (recall 0.904, high severity 0.864, false positives 0.019:
 the targets did not hold), after which the classes of message it revealed were covered with new
 development messages. It is now a regression check, no longer an unseen sample; docs/crisis.md
-tells the whole history. Do not tune patterns on its messages.
+tells the whole history. Do not tune patterns on its messages. Its high-severity target was an
+expected failure until plans told in ordinary words ("je vais le faire" beside a means, a goodbye
+or a final word) were covered from new development messages.
 """
 
 from __future__ import annotations
@@ -97,12 +99,7 @@ def test_recall_on_crisis_messages(results, name):
     assert figures.recall >= RECALL, f"recall {figures.recall:.3f}\n{table}"
 
 
-@pytest.mark.parametrize("name", [
-    SETS[0],
-    pytest.param(SETS[1], marks=pytest.mark.xfail(strict=True, reason=(
-        "43 of the 44 high-severity held-out messages are flagged (0.977): a plan told in words "
-        "that no phrase holds is missed (see docs/crisis.md, 'Limits')"))),
-])
+@pytest.mark.parametrize("name", SETS)
 def test_recall_on_high_severity_messages(results, name):
     figures, table = results[name]
     assert figures.high_recall >= HIGH_RECALL, f"high-severity recall {figures.high_recall:.3f}\n{table}"
