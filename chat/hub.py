@@ -565,6 +565,9 @@ class Hub:
 
     async def _erase(self, session: Session) -> None:
         removed = await self.messages.erase_session(session.id)
+        if self.desk is not None:
+            # What the queue copied of those messages goes with them (crisis items: ids only).
+            await self.desk.queue.expire(self.now(), author=session.id)
         for room, seqs in removed.items():
             await self.publish_hidden(room, seqs)
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from moderation.audit import AuditEntry
 from moderation.models import ReportRow
 from moderation.queue_models import HelperNoteRow, QueueItemRow
+from moderation.queue_retention import expire_items
 from rooms.records import as_utc, format_message_id, format_timestamp
 
 __all__ = ["ACTIONS", "Conflict", "Item", "Note", "QueueStore", "escalated_to"]
@@ -132,6 +133,11 @@ class QueueStore:
                 query = query.where(QueueItemRow.room_slug.in_(rooms))
             rows = await db.scalars(query.order_by(QueueItemRow.priority.desc(), QueueItemRow.id))
             return [_item(r) for r in rows]
+
+    async def expire(self, now: datetime, author: str | None = None) -> int:
+        """Items whose message is gone, or too old, forgotten (`moderation.queue_retention`)."""
+        async with self._sessions.begin() as db:
+            return await expire_items(db, now, author)
 
     async def counts_by_priority(self) -> dict[int, int]:
         async with self._sessions() as db:

@@ -86,7 +86,7 @@ class Services:
         hub.set_rooms(await rooms.active())
         purger = Purger(
             messages, sessions, config.rooms.purge_interval_s, config.chat.session_idle_days,
-            hub.now, lambda: [s.id for s in hub.registry.live()], private_rooms=private_rooms,
+            hub.now, lambda: [s.id for s in hub.registry.live()], private_rooms=private_rooms, queue=queue,
         )
         services = cls(config, engine, broker, state, rooms, hub, purger)
         services.staff = staff
