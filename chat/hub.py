@@ -714,6 +714,8 @@ class Hub:
         before = self.rooms
         self.set_rooms(await self._rooms_loader())
         for slug in list(self.streams.rooms()):
+            if is_private(slug):
+                continue  # a tête-à-tête is in no list of rooms; it ends its own way
             spec = self.rooms.get(slug)
             members = list(self.streams.members(slug))
             if spec is None:

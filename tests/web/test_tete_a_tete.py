@@ -301,3 +301,17 @@ async def test_an_ended_tete_a_tete_is_deleted_whole_after_the_rooms_retention(
     assert await private.store.purge_ended(now + timedelta(seconds=retention + 1)) == 1
     assert await server.services.hub.messages.get(room, int(said["id"])) is None
     assert await private.store.get(room) is None
+
+
+async def test_an_admin_changing_the_rooms_leaves_a_tete_a_tete_alone(server_factory: ServerFactory) -> None:
+    server = await start(server_factory)
+    helper, person, room, _ = await opened(server)
+    await person.join(room)
+    await helper.join(room)
+    boss = await admin(server)
+    changed = await call(server, "PATCH", f"/api/admin/rooms/{OTHER}", boss, json={"title": "Nouveau titre"})
+    assert changed.status_code == 200
+    await asyncio.sleep(0.5)
+    assert not [f for f in person.seen + helper.seen if f["type"] == "left"]
+    said = await person.say(room, "toujours là")
+    await helper.expect("message", id=said["id"])
