@@ -53,8 +53,9 @@ _FR: Final[dict[str, str]] = {
     "vx": "veux", "veu": "veux", "fo": "faut", "pers": "personne", "mwa": "moi", "oqp": "occupé", "demin": "demain",
     "mourrir": "mourir", "mourire": "mourir", "mourrire": "mourir", "mouri": "mourir",
     "suicid": "suicide", "suiside": "suicide", "sucide": "suicide", "suicde": "suicide", "suisside": "suicide",
-    "suicidee": "suicidé", "disparetre": "disparaître", "dispraitre": "disparaître",
-    "disparaite": "disparaître", "disparraitre": "disparaître", "disparaitr": "disparaître", "dispaitre": "disparaître", "scarif": "scarifier", "scarifs": "scarifications", "medoc": "médicament",
+    "suicidee": "suicidé", "scarif": "scarifier", "scarifs": "scarifications", "medoc": "médicament",
+    "disparetre": "disparaître", "dispraitre": "disparaître", "disparaite": "disparaître",
+    "disparraitre": "disparaître", "disparaitr": "disparaître", "dispaitre": "disparaître",
     "medocs": "médicaments", "cachet": "médicament", "cachets": "médicaments", "comprimes": "médicaments",
     "comprime": "médicament", "pilules": "médicaments", "pilule": "médicament", "gelules": "médicaments",
     # Filler and intensifiers: "je veux vraiment mourir" is "je veux mourir".
