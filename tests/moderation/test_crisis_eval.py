@@ -1,14 +1,22 @@
-"""The detector against the targets, on the development set and on the held-out set.
+"""The detector against the targets, on the development set and on the held-out sets.
 
 Targets: recall >= 0.95 on crisis messages and >= 0.99 on high-severity ones; false-positive rate
 <= 0.05 on messages that are not a crisis. `crisis_eval.jsonl` is the development set the patterns
-are tuned on. `crisis_holdout.jsonl` was written and committed before it was ever run; its first
-run is the estimate for unseen messages (recall 0.904, high severity 0.864, false positives 0.019:
-the targets did not hold), after which the classes of message it revealed were covered with new
-development messages. It is now a regression check, no longer an unseen sample; docs/crisis.md
-tells the whole history. Do not tune patterns on its messages. Its high-severity target was an
-expected failure until plans told in ordinary words ("je vais le faire" beside a means, a goodbye
-or a final word) were covered from new development messages.
+are tuned on. Each held-out set was written and committed before it was ever run; its first run is
+the estimate for unseen messages, and docs/crisis.md keeps those figures. After a first run they
+are regression checks, no longer unseen samples:
+
+* `crisis_holdout.jsonl` (no. 3): first run recall 0.904, high severity 0.864; the kinds of message
+  it revealed were covered from new development messages, and its targets now hold.
+* `crisis_holdout_4.jsonl`: first run recall 0.333, high severity 0.333, false positives 0.019;
+  the kinds it revealed (plans, self-harm, farewells and concern told in other words) were covered
+  from new development messages, after which recall is 0.974 and high severity 0.963.
+* `crisis_holdout_5.jsonl`: written after those fixes; first run recall 0.250, high severity
+  0.245, false positives 0.000. Nothing was tuned on it.
+
+Where a target fails, the test is an expected failure with the figures (strict: it fails the day
+the target holds, so that the figures here and in docs/crisis.md are brought up to date). Do not
+tune patterns on the held-out sets' messages.
 """
 
 from __future__ import annotations
@@ -17,13 +25,15 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from moderation.crisis import CrisisDetector
 
 HERE = Path(__file__).parent
-SETS = ("crisis_eval.jsonl", "crisis_holdout.jsonl")
+SETS = ("crisis_eval.jsonl", "crisis_holdout.jsonl", "crisis_holdout_4.jsonl", "crisis_holdout_5.jsonl")
+HELD_OUT = SETS[1:]
 RECALL, HIGH_RECALL, MAX_FP = 0.95, 0.99, 0.05
 
 
@@ -84,8 +94,11 @@ def results() -> dict[str, tuple[Figures, str]]:
 def test_the_sets_are_big_enough_and_in_both_languages():
     rows = [json.loads(line) for name in SETS for line in (HERE / name).read_text(encoding="utf-8").splitlines()]
     evaluation = [json.loads(line) for line in (HERE / SETS[0]).read_text(encoding="utf-8").splitlines()]
-    holdout = [json.loads(line) for line in (HERE / SETS[1]).read_text(encoding="utf-8").splitlines()]
-    assert len(evaluation) >= 400 and len(holdout) >= 120
+    assert len(evaluation) >= 400
+    for name in HELD_OUT:
+        held_out = [json.loads(line) for line in (HERE / name).read_text(encoding="utf-8").splitlines()]
+        assert len(held_out) >= 120, name
+        assert {r["lang"] for r in held_out} == {"fr", "en"}, name
     assert sum(r["lang"] == "fr" for r in evaluation) >= 200 and sum(r["lang"] == "en" for r in evaluation) >= 150
     kinds = {r["category"] for r in rows if not r["crisis"]}
     assert kinds == {"idiom", "hyperbole", "media", "prevention", "recovery", "sadness", "medication", "everyday"}
@@ -93,13 +106,30 @@ def test_the_sets_are_big_enough_and_in_both_languages():
     assert {r["category"] for r in rows if r["crisis"]} == crisis
 
 
-@pytest.mark.parametrize("name", SETS)
+def _expected_failure(name: str, reason: str) -> Any:
+    return pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason))
+
+
+@pytest.mark.parametrize("name", [
+    *SETS[:3],
+    _expected_failure(SETS[3], (
+        "18 of the 72 crisis messages of held-out set no. 5 are flagged (0.250): said in words no "
+        "phrase holds (see docs/crisis.md, 'Limits')")),
+])
 def test_recall_on_crisis_messages(results, name):
     figures, table = results[name]
     assert figures.recall >= RECALL, f"recall {figures.recall:.3f}\n{table}"
 
 
-@pytest.mark.parametrize("name", SETS)
+@pytest.mark.parametrize("name", [
+    *SETS[:2],
+    _expected_failure(SETS[2], (
+        "52 of the 54 high-severity messages of held-out set no. 4 are flagged after the fixes "
+        "(0.963; 0.333 on its first run): an implicit plan is missed (see docs/crisis.md, 'Limits')")),
+    _expected_failure(SETS[3], (
+        "12 of the 49 high-severity messages of held-out set no. 5 are flagged (0.245): said in "
+        "words no phrase holds (see docs/crisis.md, 'Limits')")),
+])
 def test_recall_on_high_severity_messages(results, name):
     figures, table = results[name]
     assert figures.high_recall >= HIGH_RECALL, f"high-severity recall {figures.high_recall:.3f}\n{table}"
