@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from moderation.crisis import CrisisDetector
@@ -34,9 +35,15 @@ async def flagged(peer: Peer, text: str) -> bool:
     return bool(frame)
 
 
+async def write(server: Server, method: str, path: str, who: Staff | None, **kwargs: Any) -> httpx.Response:
+    """A pattern change answers once this process has rebuilt its detector: about a second, and up
+    to the route's own 10 s limit on a loaded machine, past httpx's default 5 s."""
+    return await call(server, method, path, who, timeout=15.0, **kwargs)
+
+
 async def add(server: Server, who: Staff, **fields: Any) -> Any:
     body = {"locale": "fr", "phrase": NEW_PHRASE, "category": "ideation", "severity": "medium", **fields}
-    return await call(server, "POST", "/api/admin/crisis/patterns", who, json=body)
+    return await write(server, "POST", "/api/admin/crisis/patterns", who, json=body)
 
 
 async def test_the_shipped_text_is_only_matched_by_the_pattern_we_disable() -> None:
@@ -66,10 +73,10 @@ async def test_an_added_pattern_flags_the_next_message_at_once(server_factory: S
     assert tried.json() == {"flagged": True, "severity": "medium", "categories": ["ideation"],
                             "matches": [added["id"]]}
 
-    removed = await call(server, "DELETE", f"/api/admin/crisis/patterns/{added['id']}", boss)
+    removed = await write(server, "DELETE", f"/api/admin/crisis/patterns/{added['id']}", boss)
     assert removed.status_code == 200, removed.text
     assert not await flagged(writer, f"à midi {NEW_PHRASE}")
-    again = await call(server, "DELETE", f"/api/admin/crisis/patterns/{added['id']}", boss)
+    again = await write(server, "DELETE", f"/api/admin/crisis/patterns/{added['id']}", boss)
     assert again.status_code == 404
 
 
@@ -80,23 +87,23 @@ async def test_a_disabled_shipped_pattern_no_longer_flags_until_enabled(server_f
     await writer.join(ROOM)
     assert await flagged(writer, SHIPPED_TEXT)
 
-    off = await call(server, "POST", f"/api/admin/crisis/patterns/{SHIPPED_ID}/disable", boss)
+    off = await write(server, "POST", f"/api/admin/crisis/patterns/{SHIPPED_ID}/disable", boss)
     assert off.json() == {"id": SHIPPED_ID, "enabled": False, "changed": True}
     assert not await flagged(writer, f"{SHIPPED_TEXT} encore")
     listed = (await call(server, "GET", "/api/admin/crisis/patterns?locale=fr", boss)).json()
     state = next(p for p in listed if p["id"] == SHIPPED_ID)
     assert state["source"] == "shipped" and not state["enabled"] and state["disabled_by"] == "admin"
-    twice = await call(server, "POST", f"/api/admin/crisis/patterns/{SHIPPED_ID}/disable", boss)
+    twice = await write(server, "POST", f"/api/admin/crisis/patterns/{SHIPPED_ID}/disable", boss)
     assert twice.json()["changed"] is False
 
-    refused = await call(server, "DELETE", f"/api/admin/crisis/patterns/{SHIPPED_ID}", boss)
+    refused = await write(server, "DELETE", f"/api/admin/crisis/patterns/{SHIPPED_ID}", boss)
     assert (refused.status_code, refused.json()["error"]) == (400, "shipped_pattern")
 
-    on = await call(server, "POST", f"/api/admin/crisis/patterns/{SHIPPED_ID}/enable", boss)
+    on = await write(server, "POST", f"/api/admin/crisis/patterns/{SHIPPED_ID}/enable", boss)
     assert on.json()["changed"] is True
     assert await flagged(writer, f"{SHIPPED_TEXT} toujours")
 
-    unknown = await call(server, "POST", "/api/admin/crisis/patterns/fr.nope/disable", boss)
+    unknown = await write(server, "POST", "/api/admin/crisis/patterns/fr.nope/disable", boss)
     assert unknown.status_code == 404
 
 
@@ -129,10 +136,10 @@ async def test_every_change_is_in_the_audit_log(server_factory: ServerFactory) -
     server = await start(server_factory)
     boss = await admin(server)
     added = (await add(server, boss, reason="vu en salon")).json()
-    await call(server, "POST", f"/api/admin/crisis/patterns/{added['id']}/disable", boss)
-    await call(server, "POST", f"/api/admin/crisis/patterns/{added['id']}/enable", boss)
-    await call(server, "POST", f"/api/admin/crisis/patterns/{SHIPPED_ID}/disable", boss)
-    await call(server, "DELETE", f"/api/admin/crisis/patterns/{added['id']}", boss)
+    await write(server, "POST", f"/api/admin/crisis/patterns/{added['id']}/disable", boss)
+    await write(server, "POST", f"/api/admin/crisis/patterns/{added['id']}/enable", boss)
+    await write(server, "POST", f"/api/admin/crisis/patterns/{SHIPPED_ID}/disable", boss)
+    await write(server, "DELETE", f"/api/admin/crisis/patterns/{added['id']}", boss)
     audit = (await call(server, "GET", "/api/admin/audit?action=crisis.", boss)).json()
     got = [(e["action"], e["target"], e["actor"]) for e in reversed(audit)]
     assert got == [
@@ -154,10 +161,10 @@ async def test_helpers_and_strangers_may_not_touch_the_patterns(server_factory: 
     assert (await call(server, "GET", "/api/admin/crisis/patterns", helper)).status_code == 403
     assert (await call(server, "POST", "/api/admin/crisis/check", helper,
                        json={"text": "x", "lang": "fr"})).status_code == 403
-    nobody = await call(server, "POST", "/api/admin/crisis/patterns", None, json={
+    nobody = await write(server, "POST", "/api/admin/crisis/patterns", None, json={
         "locale": "fr", "phrase": NEW_PHRASE, "category": "ideation", "severity": "medium"})
     assert nobody.status_code == 401
-    off = await call(server, "POST", f"/api/admin/crisis/patterns/{SHIPPED_ID}/disable", helper)
+    off = await write(server, "POST", f"/api/admin/crisis/patterns/{SHIPPED_ID}/disable", helper)
     assert off.status_code == 403
     boss = await admin(server)
     listed = (await call(server, "GET", "/api/admin/crisis/patterns", boss)).json()
@@ -168,8 +175,8 @@ async def test_cookie_writes_need_the_csrf_token(server_factory: ServerFactory) 
     server = await start(server_factory)
     boss = await admin(server)
     body = {"locale": "fr", "phrase": NEW_PHRASE, "category": "ideation", "severity": "medium"}
-    refused = await call(server, "POST", "/api/admin/crisis/patterns", None, headers=boss.cookie, json=body)
+    refused = await write(server, "POST", "/api/admin/crisis/patterns", None, headers=boss.cookie, json=body)
     assert (refused.status_code, refused.json()["error"]) == (403, "csrf")
-    taken = await call(server, "POST", "/api/admin/crisis/patterns", None,
+    taken = await write(server, "POST", "/api/admin/crisis/patterns", None,
                        headers={**boss.cookie, "X-CSRF-Token": boss.csrf}, json=body)
     assert taken.status_code == 201
