@@ -331,8 +331,9 @@ class CrisisDetector:
 
     @classmethod
     def shipped(cls) -> CrisisDetector:
-        """The detector with the shipped patterns only."""
-        return cls.with_overrides()
+        """The detector with the shipped patterns only: built once per process (about a second),
+        then shared, since a detector keeps no state between calls."""
+        return _shipped_detector()
 
     @classmethod
     def with_overrides(
@@ -420,6 +421,11 @@ def parse_shipped(data: Mapping[str, Any]) -> Shipped:
     if len(ids) != len(set(ids)):
         raise ValueError("crisis patterns: duplicate ids")
     return Shipped(tuple(patterns), lexicons)
+
+
+@cache
+def _shipped_detector() -> CrisisDetector:
+    return CrisisDetector.with_overrides()
 
 
 @cache
