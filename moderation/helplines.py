@@ -2,9 +2,14 @@
 
 A card is what the crisis pointer (protocol §7) and closed rooms show: a short title, a
 warm text, and a few lines to call or text, the national ones first. Locales are a
-language with an optional country ("fr", "fr-BE", "en-GB"); a locale without its own
-card falls back to its language's card, then to French ("fr" is France: the service is
-French first). The sources of every default are cited in config.toml.
+language with an optional country ("fr", "fr-BE", "en-GB"), the country being the one the
+person chose on the room page (or their browser's language preferences: never their IP).
+"ZZ" is the country nobody named ("Autre pays / Other country", CLDR's "unknown region"):
+its card gives 112 and an offer to find a line, never a wrong country's number. A locale
+without its own card therefore falls back to its language's "ZZ" card (fr-LU -> fr-ZZ),
+then to its language's card, then to French ("fr" is France, overseas departments
+included: the service is French first). The sources of every default are cited in
+config.toml.
 """
 
 from __future__ import annotations
@@ -23,23 +28,38 @@ from moderation.audit import AuditEntry
 from moderation.staff_models import HelplineCardRow
 from rooms.configuration import ConfigError, Table
 
-__all__ = ["LOCALE_PATTERN", "Helpline", "HelplineCard", "HelplineStore", "Helplines", "HelplinesConfig"]
+__all__ = [
+    "LOCALE_PATTERN", "UNKNOWN_REGION", "Helpline", "HelplineCard", "HelplineStore", "Helplines", "HelplinesConfig",
+]
 
 LOCALE_PATTERN = re.compile(r"^[a-z]{2}(?:-[A-Z]{2})?$")
 _PHONE = re.compile(r"^[0-9+][0-9 ().-]{1,30}$")
+_SMS_BODY = re.compile(r"^[\w' -]{1,40}$")  # a keyword to write ("SHOUT", "TEXTO"): one short line
 _CARD_KEYS = ("title", "text", "checked", "line")
-_LINE_KEYS = ("name", "phone", "hours", "url", "description")
+_LINE_KEYS = ("name", "phone", "hours", "url", "description", "sms", "sms_body", "text_only")
 _MAX_LINES = 6
 FALLBACK = "fr"
+UNKNOWN_REGION = "ZZ"
+# The countries a language's own card (no region) already serves: "fr" is France's, and 3114, 15
+# and 112 answer in the overseas departments too (Guadeloupe, Martinique, Guyane, La Réunion, Mayotte).
+_LANGUAGE_CARD_REGIONS = {"fr": frozenset({"FR", "GP", "MQ", "GF", "RE", "YT"})}
+_HOME = {"fr": "FR"}  # the country a language's own card is named after in the room page's choice
 
 
 @dataclass(frozen=True, slots=True)
 class Helpline:
+    """One line of a card. `phone` is always its number (protocol §7); `sms` the number to text
+    when it takes text messages (with `sms_body`, the word to write, if it asks for one); and
+    `text_only` says that it *only* takes texts: no call link is offered then (Shout 85258)."""
+
     name: str
     phone: str
     hours: str
     url: str
     description: str
+    sms: str = ""
+    sms_body: str = ""
+    text_only: bool = False
 
     @classmethod
     def from_table(cls, t: Table) -> Helpline:
@@ -50,16 +70,29 @@ class Helpline:
         url = t.string("url", "", max_length=300, allow_empty=True)
         if url and not url.startswith("https://"):
             raise ConfigError(f"{t.key('url')}: must start with https://")
+        sms = t.string("sms", "", max_length=32, allow_empty=True).strip()
+        if sms and not _PHONE.match(sms):
+            raise ConfigError(f"{t.key('sms')}: {sms!r} is not a number or short code to text")
+        sms_body = t.string("sms_body", "", max_length=40, allow_empty=True).strip()
+        if sms_body and not _SMS_BODY.match(sms_body):
+            raise ConfigError(f"{t.key('sms_body')}: one short word or phrase, letters and digits")
+        if sms_body and not sms:
+            raise ConfigError(f"{t.key('sms_body')}: a word to text needs the number to text it to (sms)")
+        text_only = t.boolean("text_only", False)
+        if text_only and not sms:
+            raise ConfigError(f"{t.key('text_only')}: a text-only line needs the number to text (sms)")
         return cls(
             name=t.string("name", max_length=120), phone=phone,
             hours=t.string("hours", "", max_length=120, allow_empty=True), url=url,
             description=t.string("description", "", max_length=300, allow_empty=True),
+            sms=sms, sms_body=sms_body, text_only=text_only,
         )
 
-    def public(self) -> dict[str, str]:
-        """As protocol §7 `resources` carries it."""
+    def public(self) -> dict[str, str | bool]:
+        """As protocol §7 `resources` carries it (`sms`, `sms_body`, `text_only`: additions)."""
         return {"name": self.name, "phone": self.phone, "hours": self.hours, "url": self.url,
-                "description": self.description}
+                "description": self.description, "sms": self.sms, "sms_body": self.sms_body,
+                "text_only": self.text_only}
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,9 +160,13 @@ class HelplinesConfig:
 
 
 def candidates(locale: str) -> list[str]:
-    """Which cards may serve `locale`, best first: fr-BE, then fr; en-NZ, then en, then fr."""
+    """Which cards may serve `locale`, best first: fr-BE; fr-LU, then fr-ZZ (no wrong country's
+    number), then fr; fr-FR or fr-RE, then fr (France's); en-NZ, then en-ZZ, en, fr."""
     out = [locale]
-    language = locale.split("-", 1)[0].lower()
+    language, _, region = locale.partition("-")
+    language = language.lower()
+    if region and region != UNKNOWN_REGION and region not in _LANGUAGE_CARD_REGIONS.get(language, ()):
+        out.append(f"{language}-{UNKNOWN_REGION}")
     if language != locale:
         out.append(language)
     if FALLBACK not in out:
@@ -191,6 +228,21 @@ class Helplines:
             if candidate in self._defaults:
                 return self._defaults[candidate]
         return None
+
+    async def countries(self, language: str) -> list[str]:
+        """The countries that have a card in `language` (config.toml's or an admin's), for the room
+        page's country choice: ["FR", "BE", "CA", "CH"] for French ("fr" itself is France's card)."""
+        overrides = await self._store.overrides()
+        out = set()
+        for locale in set(self._defaults) | set(overrides):
+            lang, _, region = locale.partition("-")
+            if lang != language:
+                continue
+            if not region and language in _LANGUAGE_CARD_REGIONS:
+                out.add(_HOME[language])
+            elif region and region != UNKNOWN_REGION:
+                out.add(region)
+        return sorted(out, key=lambda region: (region != _HOME.get(language), region))
 
     async def all(self) -> list[dict[str, Any]]:
         """Every locale's card, saying whether it is config.toml's or an admin's."""

@@ -65,11 +65,16 @@ def pointer_frame(
     """The `pointer` frame: `stage` is "alerted" (a helper was told), "unavailable" (nobody is on
     duty) or "private" (written in a tête-à-tête: the helper is reading)."""
     intro = _pick(_OTHER, locale) if about_someone_else else (card.text if card is not None else "")
-    text = "\n".join(part for part in (intro, _pick(_NEXT[stage], locale)) if part)
+    next_step = _pick(_NEXT[stage], locale)
+    text = "\n".join(part for part in (intro, next_step) if part)
     return {
         "type": "pointer", "room": room, "message_id": message_id,
         "title": card.title if card is not None else _pick(_FALLBACK_TITLE, locale),
         "text": text,
         "resources": [] if card is None else [line.public() for line in card.lines],
         "variant": "other" if about_someone_else else "self", "stage": stage,
+        # Additions: which card this is, and the sentence of `text` that is the server's own (what
+        # happens next), so that a page can put another country's card around it when the person
+        # says where they are.
+        "locale": card.locale if card is not None else None, "next": next_step,
     }

@@ -255,10 +255,14 @@ async def reset_helpline(request: Request) -> Response:
 @api
 async def public_helpline(request: Request) -> Response:
     """GET /api/helplines/{locale}: the card shown to everyone (closed rooms, crisis pointer)."""
-    card = await staff_services(request).helplines.card(request.path_params["locale"][:16])
+    helplines = staff_services(request).helplines
+    locale = request.path_params["locale"][:16]
+    card = await helplines.card(locale)
     if card is None:
         raise AccountError(404, "not_found")
-    return JSONResponse(card.public(), headers={"Cache-Control": "no-cache"})
+    # Addition: the countries that have a card in this language, for the room page's country choice.
+    countries = await helplines.countries(locale.split("-", 1)[0].lower())
+    return JSONResponse({**card.public(), "countries": countries}, headers={"Cache-Control": "no-cache"})
 
 
 # -- crisis patterns ------------------------------------------------------------------------------------
