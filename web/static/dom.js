@@ -56,9 +56,19 @@ export function telHref(phone) {
   return "tel:" + cleaned;
 }
 
-/** Only http(s) links from the server are ever made clickable. */
+/**
+ * Number to text as an sms: href (RFC 5724): digits and a leading + only. The word to write is
+ * not put in the link (`?body=` is read differently by phones, and some take it for part of the
+ * number): pages show it in the link's text instead.
+ */
+export function smsHref(number) {
+  const cleaned = String(number).replace(/[^0-9+]/g, "");
+  return "sms:" + cleaned;
+}
+
+/** Only http(s) links from the server are ever made clickable (and "" is no link, not this page). */
 export function safeUrl(url) {
-  if (typeof url !== "string") return null;
+  if (typeof url !== "string" || url.trim() === "") return null;
   try {
     const parsed = new URL(url, location.origin);
     if (parsed.protocol === "https:" || parsed.protocol === "http:") return parsed.href;

@@ -10,7 +10,9 @@ import {
   t, has, lang, initLangSwitch, onLangChange, formatTime, formatWhen, formatUntil, formatDateTime,
 } from "./i18n.js";
 import { ChatSocket } from "./socket.js";
-import { helplineList, fillFromServer } from "./helplines.js";
+import {
+  callable, countryPicker, fetchCard, helplineLocale, helplinesBlock, onCountryChange, smsLink,
+} from "./helplines.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -178,7 +180,9 @@ let toastTimer = null;
 let quietUntil = 0;       // until then a reconnection we asked for is not announced
 
 const socket = new ChatSocket({
-  locale: () => lang(),
+  // The interface language and the helplines' country (helplines.js): the server picks the
+  // crisis card by it.
+  locale: () => helplineLocale(),
   staff: () => state.asHelper,
   onBadToken: () => {
     // The team login ended (logged out, expired, disabled): carry on as a peer.
@@ -830,12 +834,6 @@ function renderRoomInfo() {
   const max = Number(info.max_length) || 2000;
   els.text.dataset.max = String(max);
   renderCounter();
-  const helplinesKey = `${lang()}|${roomLanguage}`;
-  if (els.helplinesSide.dataset.key !== helplinesKey) {
-    // Rebuilt only when the languages change, so a focused link is never pulled away.
-    els.helplinesSide.dataset.key = helplinesKey;
-    replaceChildren(els.helplinesSide, helplineList(roomLanguage));
-  }
   renderClosed();
 }
 
@@ -850,11 +848,12 @@ function renderCharter(container, charter, roomLanguage) {
 }
 
 /**
- * A notice with a title, a few lines, the helplines of `helplines` (a language) and links or
- * buttons: the closed room's, and the end of a tête-à-tête. Rebuilt only when its words change.
+ * A notice with a title, a few lines, the helplines (with the choice of country: they follow it
+ * by themselves) and links or buttons: the closed room's, and the end of a tête-à-tête. Rebuilt
+ * only when its words change.
  */
-function helplinesBox(name, { title, lines, actions = [], helplines = roomLang() }) {
-  const signature = JSON.stringify([lang(), helplines, title, lines,
+function helplinesBox(name, { title, lines, actions = [] }) {
+  const signature = JSON.stringify([lang(), title, lines,
     actions.map((a) => [a.textContent, a.getAttribute("href")])]);
   const current = noticeEl(name);
   if (current && current.dataset.signature === signature) return current;
@@ -862,12 +861,11 @@ function helplinesBox(name, { title, lines, actions = [], helplines = roomLang()
   const box = h("section", { class: "notice closed-box", "aria-labelledby": titleId },
     h("h2", { id: titleId, tabindex: "-1" }, title),
     lines.map((line) => h("p", null, line)),
-    helplineList(helplines),
+    helplinesBlock(),
     actions.length ? h("p", { class: "notice-actions closed-actions" }, actions) : null,
   );
   box.dataset.signature = signature;
   placeNotice(name, box);
-  fillFromServer(box.querySelector(".helplines-list"), helplines);
   return box;
 }
 
@@ -1298,23 +1296,30 @@ function handleNotice(frame) {
 
 // -- crisis pointer (protocol §7) -------------------------------------------------------------------
 
-function showPointer(frame) {
-  const titleId = "pointer-title";
-  const close = h("button", { type: "button", class: "pointer-close button small quiet", "aria-label": t("pointer.close") }, t("notice.close"));
-  const paragraphs = String(frame.text || "").split(/\r?\n/).filter((line) => line.trim() !== "")
-    .map((line) => h("p", null, line));
-  const resources = Array.isArray(frame.resources) ? frame.resources : [];
-  const items = resources.filter((r) => r && typeof r === "object").map((r) => {
+let pointerShown = null;  // { frame, card, title, text, list }: the crisis card on the page
+
+function pointerParagraphs(text) {
+  return String(text || "").split(/\r?\n/).filter((line) => line.trim() !== "").map((line) => h("p", null, line));
+}
+
+function resourceItems(resources) {
+  return (Array.isArray(resources) ? resources : []).filter((r) => r && typeof r === "object").map((r) => {
     const li = h("li", { class: "resource" });
     const name = r.name === null || r.name === undefined ? "" : String(r.name).trim();
     const phone = r.phone === null || r.phone === undefined ? "" : String(r.phone).trim();
     const sameAsPhone = name !== "" && phone !== "" && name.replace(/\s/g, "") === phone.replace(/\s/g, "");
     if (name && !sameAsPhone) li.appendChild(h("strong", { class: "resource-name" }, name));
-    if (phone) {
+    // A call link unless the line only takes texts; a text link when it takes them (protocol §7).
+    if (phone && callable(r)) {
       if (li.firstChild) li.appendChild(document.createTextNode(" "));
       li.appendChild(h("a", {
         class: "tel resource-phone", href: telHref(phone), "aria-label": t("pointer.call", { phone }),
       }, phone));
+    }
+    const sms = smsLink(r, "resource-sms");
+    if (sms) {
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(sms);
     }
     const details = [r.hours, r.description].filter((x) => typeof x === "string" && x.trim() !== "");
     if (details.length) li.appendChild(h("span", { class: "resource-details" }, details.join(" · ")));
@@ -1327,23 +1332,80 @@ function showPointer(frame) {
     }
     return li;
   });
+}
+
+function showPointer(frame) {
+  const titleId = "pointer-title";
+  const close = h("button", { type: "button", class: "pointer-close button small quiet", "aria-label": t("pointer.close") }, t("notice.close"));
+  const title = h("h2", { id: titleId, class: "pointer-title" }, String(frame.title || t("pointer.region")));
+  const text = h("div", { class: "pointer-text" }, pointerParagraphs(frame.text));
+  const items = resourceItems(frame.resources);
+  const list = h("ul", { class: "resources", hidden: items.length === 0 }, items);
   const card = h("section", { class: "pointer-card", "aria-labelledby": titleId },
-    h("div", { class: "pointer-head" },
-      h("h2", { id: titleId, class: "pointer-title" }, String(frame.title || t("pointer.region"))),
-      close),
-    paragraphs,
-    items.length ? h("ul", { class: "resources" }, items) : null,
+    h("div", { class: "pointer-head" }, title, close),
+    text,
+    list,
+    // Not the right country? The lines change here and now, and the next card is for it.
+    countryPicker({ className: "pointer-country" }),
     h("p", { class: "pointer-private" }, t("pointer.private")),
   );
   close.addEventListener("click", () => {
     const hadFocus = card.contains(document.activeElement);
     card.remove();
+    if (pointerShown && pointerShown.card === card) pointerShown = null;
     if (hadFocus) (els.text.disabled ? els.messages : els.text).focus();
   });
   replaceChildren(els.pointer, card);
+  pointerShown = { frame, card, title, text, list };
   // Bring it into view without moving the keyboard focus away from what the person is doing.
   card.scrollIntoView({ block: "nearest" });
 }
+
+/**
+ * The country changed with the card on the page: put the new country's card around the server's
+ * own sentence (what happens next, `next`), in place, so the focused choice stays where it is.
+ */
+async function refreshPointer() {
+  const shown = pointerShown;
+  if (!shown || !shown.card.isConnected) return;
+  const locale = helplineLocale();
+  const card = await fetchCard(locale);
+  if (!card || pointerShown !== shown || helplineLocale() !== locale || card.resources.length === 0) return;
+  const frame = shown.frame;
+  if (typeof card.title === "string" && card.title.trim() !== "") setText(shown.title, card.title);
+  if (frame.variant !== "other" && typeof frame.next === "string" && typeof card.text === "string") {
+    replaceChildren(shown.text, pointerParagraphs(`${card.text}\n${frame.next}`));
+  }
+  const items = resourceItems(card.resources);
+  replaceChildren(shown.list, items);
+  shown.list.hidden = items.length === 0;
+}
+
+let rehelloTimer = null;
+
+/**
+ * The country changed: say hello again (a new connection, as for a language switch), so the
+ * server's next crisis card is for it. Not while a message is on its way; a connection not open
+ * yet says hello with the new locale anyway.
+ */
+function rehello() {
+  clearTimeout(rehelloTimer);
+  rehelloTimer = setTimeout(() => {
+    if (socket.state === "stopped" || socket.state === "waiting" || socket.state === "idle") return;
+    if (socket.state === "connecting" || state.sending || state.joining) {
+      rehello();
+      return;
+    }
+    if (socket.sessionLocale === helplineLocale()) return;
+    quietUntil = Date.now() + 3000;
+    socket.restart();
+  }, 400);
+}
+
+onCountryChange(() => {
+  rehello();
+  refreshPointer();
+});
 
 // -- report and erase dialogs ----------------------------------------------------------------------
 
@@ -1593,7 +1655,6 @@ function renderPrivateUnavailable() {
     title: t("private.unavailableTitle"),
     lines: [t("private.unavailable"), t("private.endedHelp")],
     actions: [h("a", { href: "/", class: "button small" }, t("nav.rooms"))],
-    helplines: lang(),
   });
   renderPresence();
 }
@@ -1796,6 +1857,8 @@ function relocalize() {
   if (socket.state === "open" && !state.sending && !state.joining) {
     quietUntil = Date.now() + 3000;
     socket.restart();
+  } else {
+    rehello();
   }
   if (state.info) {
     renderRoomInfo();
@@ -1882,6 +1945,9 @@ els.asHelper.addEventListener("change", () => {
 function start() {
   initLangSwitch($("lang-switch"));
   onLangChange(relocalize);
+  // The helplines beside the chat, with the choice of country: they follow it (and the
+  // interface language) by themselves.
+  replaceChildren(els.helplinesSide, helplinesBlock({ note: true }));
   renderIgnored();
   renderStatus();
   renderComposer();
