@@ -2,10 +2,28 @@
 // change goes through the JSON API (/api/admin/...), which applies it live and logs it.
 
 import { h, replaceChildren, setText } from "./dom.js";
-import { t, onLangChange, formatDateTime } from "./i18n.js";
+import { t, addStrings, onLangChange, formatDateTime } from "./i18n.js";
 import { api, ApiError, errorText, initStaffPage, roleName, say, whoAmI } from "./staff.js";
 
 const $ = (id) => document.getElementById(id);
+
+// The helpline editor's fields for lines that take texts (moderation/helplines.py).
+addStrings({
+  fr: {
+    "helplines.lineSms": "Numéro où écrire par SMS (facultatif)",
+    "helplines.lineSmsBody": "Mot à écrire dans le SMS (facultatif, ex. SHOUT)",
+    "helplines.lineTextOnly": "Par SMS seulement : on ne peut pas l'appeler (pas de lien d'appel)",
+    "helplines.summarySms": "SMS {sms}",
+    "helplines.summaryTextOnly": "SMS seulement",
+  },
+  en: {
+    "helplines.lineSms": "Number to text (optional)",
+    "helplines.lineSmsBody": "Word to text (optional, e.g. SHOUT)",
+    "helplines.lineTextOnly": "Text only: it cannot be called (no call link)",
+    "helplines.summarySms": "text {sms}",
+    "helplines.summaryTextOnly": "text only",
+  },
+});
 
 // rooms/config.py THEMES: the server refuses any other.
 const THEMES = ["general", "anxiete", "deuil", "bipolarite", "proches", "addictions", "retablissement", "nuit", "depression"];
@@ -406,7 +424,7 @@ function renderHelplines() {
       h("span", { class: "admin-item-meta" },
         card.source === "admin" ? t("helplines.source.admin", { name: card.updated_by }) : t("helplines.source.config")),
       h("ul", { class: "helpline-summary", lang: card.locale },
-        card.resources.map((line) => h("li", null, `${line.name} · ${line.phone}`)))),
+        card.resources.map((line) => h("li", null, lineSummary(line))))),
     h("div", { class: "admin-item-actions" },
       h("button", { type: "button", class: "button small", "data-action": "edit" }, t("helplines.edit")),
       card.source === "admin" && card.has_default
@@ -415,16 +433,33 @@ function renderHelplines() {
   replaceChildren($("helplines-admin"), items);
 }
 
+/** "Shout · 85258 · SMS 85258 (SHOUT) · SMS seulement" */
+function lineSummary(line) {
+  const parts = [line.name];
+  if (line.text_only !== true) parts.push(line.phone);
+  if (line.sms) parts.push(t("helplines.summarySms", { sms: line.sms_body ? `${line.sms} (${line.sms_body})` : line.sms }));
+  if (line.text_only === true) parts.push(t("helplines.summaryTextOnly"));
+  return parts.join(" · ");
+}
+
+const LINE_MAX = { url: 300, sms: 32, sms_body: 40 };
+
 function lineFieldset(line, index) {
   const row = (name, key, value, type = "text") => {
     const id = `helpline-line-${index}-${name}`;
     return h("p", { class: "field" }, h("label", { for: id }, t(key)),
-      h("input", { id, type, "data-name": name, value: value || "", maxlength: name === "url" ? 300 : 120 }));
+      h("input", { id, type, "data-name": name, value: value || "", maxlength: LINE_MAX[name] || 120 }));
   };
+  const textOnlyId = `helpline-line-${index}-text_only`;
   return h("fieldset", { class: "helpline-line" },
     h("legend", null, t("helplines.line", { n: index + 1 })),
     row("name", "helplines.lineName", line.name),
     row("phone", "helplines.linePhone", line.phone, "tel"),
+    row("sms", "helplines.lineSms", line.sms, "tel"),
+    row("sms_body", "helplines.lineSmsBody", line.sms_body),
+    h("p", { class: "field check" },
+      h("input", { id: textOnlyId, type: "checkbox", "data-name": "text_only", checked: line.text_only === true }),
+      h("label", { for: textOnlyId }, t("helplines.lineTextOnly"))),
     row("hours", "helplines.lineHours", line.hours),
     row("url", "helplines.lineUrl", line.url, "url"),
     row("description", "helplines.lineDescription", line.description),
@@ -434,7 +469,9 @@ function lineFieldset(line, index) {
 function readLines() {
   return [...$("helpline-lines").querySelectorAll("fieldset")].map((set) => {
     const line = {};
-    for (const input of set.querySelectorAll("input[data-name]")) line[input.dataset.name] = input.value.trim();
+    for (const input of set.querySelectorAll("input[data-name]")) {
+      line[input.dataset.name] = input.type === "checkbox" ? input.checked : input.value.trim();
+    }
     return line;
   });
 }
@@ -445,7 +482,7 @@ function renderLines(lines) {
 
 function openCard(locale) {
   const card = state.helplines.find((c) => c.locale === locale)
-    || { locale, title: "", text: "", checked: "", resources: [{ name: "", phone: "112", hours: "", url: "", description: "" }] };
+    || { locale, title: "", text: "", checked: "", resources: [{ name: "", phone: "112", hours: "", url: "", description: "", sms: "", sms_body: "", text_only: false }] };
   state.editingCard = locale;
   $("helpline-form").hidden = false;
   setText($("helpline-form-title"), locale);
@@ -488,7 +525,7 @@ $("helpline-add").addEventListener("submit", (event) => {
 
 $("helpline-add-line").addEventListener("click", () => {
   const lines = readLines();
-  lines.push({ name: "", phone: "", hours: "", url: "", description: "" });
+  lines.push({ name: "", phone: "", hours: "", url: "", description: "", sms: "", sms_body: "", text_only: false });
   renderLines(lines);
   const sets = $("helpline-lines").querySelectorAll("fieldset");
   sets[sets.length - 1].querySelector("input").focus();
