@@ -255,7 +255,7 @@ async def test_a_closed_room_has_the_choice_too(server_factory: ServerFactory, b
 
 async def test_the_admin_console_edits_the_text_fields(server: Server, browser: Browser) -> None:
     """The en-GB card in the console: Shout's number to text, word and "text only" are there; an
-    admin makes 116 123 text-only by mistake and the server refuses it, names the line, keeps the form."""
+    admin makes 116 123 text-only by mistake: refused, the form stays; a number to text is then saved."""
     await add_account(server, "camille", "admin", None)
     problems: list[str] = []
     context = await browser.new_context()
