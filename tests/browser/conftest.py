@@ -8,9 +8,24 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
 
 CHROMIUM = os.environ.get("ENTRAIDE_CHROMIUM", "/usr/bin/chromium")
+#: Console errors a page may log on purpose: the staff pages ask who is there before the log-in.
+EXPECTED = ("status of 401",)
+
+
+def watch(page: Page, problems: list[str]) -> None:
+    """Every page error, native dialog and unexpected console error of `page` goes into `problems`
+    (a CSP violation is a console error): a test ends by asserting there was none."""
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("dialog", lambda dialog: problems.append(f"dialog: {dialog.message}"))
+
+    def on_console(msg: ConsoleMessage) -> None:
+        if msg.type == "error" and not any(e in msg.text for e in EXPECTED):
+            problems.append(f"console: {msg.text}")
+
+    page.on("console", on_console)
 
 
 @pytest_asyncio.fixture

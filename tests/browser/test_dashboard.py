@@ -5,29 +5,22 @@ peer's page. A crisis item shows its cue. A helper speaks in a room with the bad
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.admin.conftest import PASSWORD, add_account
+from tests.browser.conftest import watch
 from tests.conftest import Server
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 
 ROOM = "salon-test"
 # The browser reports the 401 answers the pages expect (the log-in page asks who is there first).
-EXPECTED = ("status of 401",)
 
 
 async def watched(browser: Browser, problems: list[str]) -> tuple[BrowserContext, Page]:
     context = await browser.new_context()
     page = await context.new_page()
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on("dialog", lambda dialog: problems.append(f"dialog: {dialog.message}"))
-
-    def on_console(msg: ConsoleMessage) -> None:
-        if msg.type == "error" and not any(e in msg.text for e in EXPECTED):
-            problems.append(f"console: {msg.text}")
-
-    page.on("console", on_console)
+    watch(page, problems)
     return context, page
 
 

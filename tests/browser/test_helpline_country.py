@@ -13,18 +13,18 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Locator, Page, expect
+from playwright.async_api import Browser, Locator, Page, expect
 from sqlalchemy import text
 
 from chat.sessions import hash_token
 from tests.admin.conftest import PASSWORD, add_account
+from tests.browser.conftest import watch
 from tests.conftest import Server, ServerFactory, test_room
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 
 ROOM = "salon-test"
 SHOTS = Path("/tmp/entraide-helpline-country")
-EXPECTED = ("status of 401",)  # the staff pages ask who is there before the log-in
 TEXT_ONLY = "Par SMS seulement : on ne peut pas l'appeler (pas de lien d'appel)"
 
 
@@ -35,14 +35,7 @@ async def open_room(browser: Browser, server: Server, problems: list[str], *, lo
     if ui != "fr":
         await context.add_init_script(f"localStorage.setItem('entraide.lang', '{ui}')")
     page = await context.new_page()
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on("dialog", lambda dialog: problems.append(f"dialog: {dialog.message}"))
-
-    def on_console(msg: ConsoleMessage) -> None:
-        if msg.type == "error" and not any(e in msg.text for e in EXPECTED):
-            problems.append(f"console: {msg.text}")
-
-    page.on("console", on_console)
+    watch(page, problems)
     await page.goto(f"{server.http}/r/{ROOM}")
     await page.locator("#charter-accept").click()
     await expect(page.locator("#status")).to_have_attribute("data-state", "open")

@@ -8,10 +8,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Page, expect
+from playwright.async_api import Browser, Page, expect
 
 from tests.admin.conftest import add_account
-from tests.browser.test_dashboard import EXPECTED, ROOM, dashboard, room_page, watched
+from tests.browser.conftest import watch
+from tests.browser.test_dashboard import ROOM, dashboard, room_page, watched
 from tests.conftest import Server
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
@@ -20,16 +21,6 @@ CRISIS = "je veux mourir"
 PRIVATE_URL = re.compile(r"/r/prive-[0-9a-z]+$")
 
 
-def watch(page: Page, problems: list[str]) -> None:
-    """The same watch as test_dashboard.watched, for a tab a page opened itself."""
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on("dialog", lambda dialog: problems.append(f"dialog: {dialog.message}"))
-
-    def on_console(msg: ConsoleMessage) -> None:
-        if msg.type == "error" and not any(e in msg.text for e in EXPECTED):
-            problems.append(f"console: {msg.text}")
-
-    page.on("console", on_console)
 
 
 async def offered(server: Server, browser: Browser, problems: list[str]) -> tuple[Page, Page]:
