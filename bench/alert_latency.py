@@ -48,7 +48,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -60,6 +59,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from harness import descendants, free_ports, snapshot  # bench/ is the script's own folder
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -174,16 +174,6 @@ def config_text(source: Path, redis_prefix: str | None) -> str:
 
 # -- processes -------------------------------------------------------------------------------------------------
 
-
-def free_ports(count: int) -> list[int]:
-    socks = [socket.socket() for _ in range(count)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [int(s.getsockname()[1]) for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 def entraide_command() -> str:
@@ -321,20 +311,11 @@ def redis_forget(prefix: str) -> int:
 # -- CPU accounting ------------------------------------------------------------------------------------------
 
 
-def _descendants(pid: int) -> list[int]:
-    out = [pid]
-    with contextlib.suppress(OSError):
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as f:
-                for child in f.read().split():
-                    out.extend(_descendants(int(child)))
-    return out
-
 
 def _process_seconds(pids: list[int]) -> float:
     ticks = 0
     for root in pids:
-        for pid in _descendants(root):
+        for pid in descendants(root):
             with contextlib.suppress(OSError, ValueError, IndexError), open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
                 ticks += int(fields[11]) + int(fields[12])  # utime, stime
@@ -833,13 +814,6 @@ def git_rev(rev: str) -> str:
                               check=True).stdout.strip()
     return "?"
 
-
-def snapshot(rev: str) -> Path:
-    """`git archive REV` unpacked in a temporary folder: Entraide as committed, nothing else."""
-    dest = Path(tempfile.mkdtemp(prefix="entraide-src-"))
-    archive = subprocess.run(["git", "archive", rev], cwd=ROOT, capture_output=True, check=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
-    return dest
 
 
 def versions() -> dict[str, str]:

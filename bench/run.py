@@ -43,6 +43,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from harness import descendants, free_ports, snapshot  # bench/ is the script's own folder
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 CONFIG = BENCH / "bench_config.toml"
@@ -126,26 +128,6 @@ purge_interval_s = 60.0
 # -- processes ---------------------------------------------------------------------------------------------
 
 
-def free_ports(count: int) -> list[int]:
-    """`count` distinct free ports (the sockets are held together so that none repeats)."""
-    socks = [socket.socket() for _ in range(count)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [int(s.getsockname()[1]) for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
-def descendants(pid: int) -> list[int]:
-    out = [pid]
-    with contextlib.suppress(OSError):
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as f:
-                for child in f.read().split():
-                    out.extend(descendants(int(child)))
-    return out
 
 
 def rss_kib(pids: list[int]) -> int:
@@ -542,13 +524,6 @@ def git_rev(src: Path) -> str:
                               check=True).stdout.strip()
     return "?"
 
-
-def snapshot(rev: str) -> Path:
-    """`git archive REV` unpacked in a temporary directory: Entraide as committed, nothing else."""
-    dest = Path(tempfile.mkdtemp(prefix="entraide-src-"))
-    archive = subprocess.run(["git", "archive", rev], cwd=ROOT, capture_output=True, check=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
-    return dest
 
 
 def _terminate(signum: int, _frame: object) -> None:
