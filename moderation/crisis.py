@@ -50,6 +50,7 @@ __all__ = [
     "Explanation",
     "Lexicon",
     "Pattern",
+    "Rule",
     "Shipped",
     "expand_phrase",
     "load_shipped",
@@ -92,6 +93,34 @@ class Pattern:
 
 
 @dataclass(frozen=True, slots=True)
+class Rule:
+    """A crisis told in no set phrase, recognised by the kinds of cue it combines: a means with a
+    stockpile ("j'ai mis de côté toutes mes plaquettes"), a wish with a death ("I pray I won't wake
+    up"), a relation with an injury ("ma coloc a des coupures partout"). ``when`` lists entries as
+    in `Pattern.needs` (marker kinds joined by "+", all present); one entry met is enough, and
+    ``unless`` cancels it as for a pattern. Cues are read anywhere in the message: a chat message
+    is short, and what the person says of themselves in it hangs together."""
+
+    id: str
+    locale: str
+    when: tuple[str, ...]
+    category: str
+    severity: str
+    enabled: bool = True
+    unless: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.locale not in LANGS:
+            raise ValueError(f"rule {self.id}: unknown locale {self.locale!r}")
+        if self.category not in CATEGORIES:
+            raise ValueError(f"rule {self.id}: unknown category {self.category!r}")
+        if self.severity not in SEVERITIES[1:]:
+            raise ValueError(f"rule {self.id}: unknown severity {self.severity!r}")
+        if not self.when:
+            raise ValueError(f"rule {self.id}: empty 'when'")
+
+
+@dataclass(frozen=True, slots=True)
 class Lexicon:
     """What is not a pattern, for one locale: idioms that cancel an overlapping match, context
     markers by kind, words that make the match after them not the writer's own or negated
@@ -107,10 +136,11 @@ class Lexicon:
 
 @dataclass(frozen=True, slots=True)
 class Shipped:
-    """The patterns and lexicons of the data file."""
+    """The patterns, rules and lexicons of the data file."""
 
     patterns: tuple[Pattern, ...]
     lexicons: Mapping[str, Lexicon]
+    rules: tuple[Rule, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,16 +204,21 @@ _Hit = tuple[int, int, int]
 class _Locale:
     """The compiled automaton of one locale and what the scan needs beside it."""
 
-    def __init__(self, lang: str, patterns: Sequence[Pattern], lexicon: Lexicon) -> None:
+    def __init__(self, lang: str, patterns: Sequence[Pattern], lexicon: Lexicon, rules: Sequence[Rule] = ()) -> None:
         self.normalise: Normaliser = normaliser_for(lang)
         self.patterns = list(patterns)
+        self.rules = list(rules)
         # Per pattern, the sets of marker kinds of which one must be wholly present (none: no need).
         self.needs: list[tuple[frozenset[str], ...]] = [
             tuple(frozenset(entry.split("+")) for entry in pattern.needs) for pattern in self.patterns
         ]
-        # The marker kinds some pattern needs: an idiom that overlaps one of these cancels it
-        # ("prête pour le rendez-vous" is no resolve); markers that cancel a match stay.
-        self.cues = frozenset(kind for need in self.needs for group in need for kind in group)
+        self.when: list[tuple[frozenset[str], ...]] = [
+            tuple(frozenset(entry.split("+")) for entry in rule.when) for rule in self.rules
+        ]
+        signals = frozenset(kind for when in self.when for group in when for kind in group)
+        # The marker kinds some pattern needs or some rule combines: an idiom that overlaps one of
+        # these cancels it ("prête pour le rendez-vous" is no resolve); markers that cancel a match stay.
+        self.cues = frozenset(kind for need in self.needs for group in need for kind in group) | signals
         self.not_mine = frozenset(self.normalise(word) for word in lexicon.not_mine)
         self.first_person = frozenset(self.normalise(word) for word in lexicon.first_person)
         self.not_after = frozenset(self.normalise(word) for word in lexicon.not_after)
@@ -192,6 +227,11 @@ class _Locale:
         patterns_entries: dict[str, list[tuple[int, Any, bool]]] = {}
         for index, pattern in enumerate(self.patterns):
             self._add(patterns_entries, pattern.phrase, _PATTERN, index)
+        # The cues rules combine are read in the first pass too, so that a message no rule can
+        # hold still costs one pass.
+        for kind in signals:
+            for phrase in lexicon.markers.get(kind, ()):
+                self._add(patterns_entries, phrase, _MARKER, kind)
         if patterns_entries:
             # The first pass reads the message with elongations left in ("mouriiir"); these keys
             # spot one, and the message is then normalised fully and read again.
@@ -229,17 +269,38 @@ class _Locale:
                 key = f" {variant}" if prefix else f" {variant} "
                 entries.setdefault(key, []).append((kind, payload, at_end))
 
-    def _pattern_hits(self, norm: str) -> list[_Hit] | None:
-        """The pattern matches in `norm`, or None when it holds an elongation to normalise first."""
+    def _pattern_hits(self, norm: str, signals: set[str]) -> list[_Hit] | None:
+        """The pattern matches in `norm`, with the rule cues seen added to `signals`; None when
+        `norm` holds an elongation to normalise first."""
         hits: list[_Hit] = []
         last = len(norm) - 1
         for end, (length, values) in self.patterns_automaton.iter(norm):
-            for kind, index, at_end in values:
+            for kind, payload, at_end in values:
                 if kind == _ELONGATION:
                     return None
-                if not at_end or end == last:
-                    hits.append((end - length + 1, end - 1 if norm[end] == " " else end, index))
+                if at_end and end != last:
+                    continue
+                if kind == _PATTERN:
+                    hits.append((end - length + 1, end - 1 if norm[end] == " " else end, payload))
+                else:
+                    signals.add(payload)
         return hits
+
+    def _rule_may_hold(self, signals: set[str]) -> bool:
+        return bool(signals) and any(group <= signals for when in self.when for group in when)
+
+    def held_rules(self, markers: set[str]) -> list[int]:
+        """The indexes of the rules the message's markers meet and nothing cancels."""
+        held: list[int] = []
+        for index, rule in enumerate(self.rules):
+            if not any(group <= markers for group in self.when[index]):
+                continue
+            if rule.category == "concern_other" and ("relation" not in markers or "media" in markers):
+                continue
+            if _cancelled(rule.unless, markers):
+                continue
+            held.append(index)
+        return held
 
     def scan(self, text: str) -> tuple[str, list[_Hit], list[tuple[int, int]], set[str]]:
         exclusions: list[tuple[int, int]] = []
@@ -247,13 +308,15 @@ class _Locale:
         if self.patterns_automaton is None:
             return f" {self.normalise(text)} ", [], exclusions, markers
         norm = f" {self.normalise(text, elongations=False)} "
-        found = self._pattern_hits(norm)
+        signals: set[str] = set()
+        found = self._pattern_hits(norm, signals)
         if found is None:
             norm = f" {self.normalise(text)} "
-            found = self._pattern_hits(norm) or []
+            signals.clear()
+            found = self._pattern_hits(norm, signals) or []
         hits = found
         last = len(norm) - 1
-        if not hits or self.context_automaton is None:
+        if (not hits and not self._rule_may_hold(signals)) or self.context_automaton is None:
             return norm, hits, exclusions, markers
         found_markers: list[tuple[int, int, str]] = []
         for end, (length, values) in self.context_automaton.iter(norm):
@@ -308,24 +371,32 @@ class _Locale:
             after = norm[end + 2:end + 40].split(" ", 2)
             if after[0] in self.not_after and (len(after) < 2 or after[1] != "que"):
                 continue
-            cancelling = {kind for kind in pattern.unless if kind in markers}
-            if "now" in markers:
-                # "il y a deux ans j'ai fait une TS… et ce soir ça recommence" is not a recovery story.
-                cancelling.discard("past_context")
-            if cancelling:
+            if _cancelled(pattern.unless, markers):
                 continue
             kept.append(hit)
         return kept
 
 
+def _cancelled(unless: tuple[str, ...], markers: set[str]) -> bool:
+    """Whether a marker of the kinds in `unless` is present; a recovery story does not cancel
+    when the message says it is happening again ("il y a deux ans j'ai fait une TS… et ce soir
+    ça recommence")."""
+    return any(kind in markers and not (kind == "past_context" and "now" in markers) for kind in unless)
+
+
 class CrisisDetector:
     """Built once from the full pattern set (compiling takes a moment); `detect` is then cheap."""
 
-    def __init__(self, patterns: Sequence[Pattern], lexicons: Mapping[str, Lexicon] | None = None) -> None:
+    def __init__(
+        self, patterns: Sequence[Pattern], lexicons: Mapping[str, Lexicon] | None = None, rules: Sequence[Rule] = (),
+    ) -> None:
         if lexicons is None:
             lexicons = load_shipped().lexicons
         self._locales = {
-            lang: _Locale(lang, [p for p in patterns if p.locale == lang and p.enabled], lexicons.get(lang, Lexicon()))
+            lang: _Locale(
+                lang, [p for p in patterns if p.locale == lang and p.enabled], lexicons.get(lang, Lexicon()),
+                [r for r in rules if r.locale == lang and r.enabled],
+            )
             for lang in LANGS
         }
 
@@ -339,13 +410,16 @@ class CrisisDetector:
     def with_overrides(
         cls, added: Sequence[Pattern] = (), disabled: Iterable[str] = (), shipped: Shipped | None = None,
     ) -> CrisisDetector:
-        """The shipped patterns plus the admins' changes: an added pattern with a shipped id replaces
-        it, and any id in ``disabled`` (shipped or added) is left out."""
+        """The shipped patterns and rules plus the admins' changes: an added pattern with a shipped
+        id replaces it, and any id in ``disabled`` (shipped pattern or rule, or added) is left out."""
         base = shipped if shipped is not None else load_shipped()
         by_id = {p.id: p for p in base.patterns}
         by_id.update((p.id, p) for p in added)
         off = set(disabled)
-        return cls([p for p in by_id.values() if p.id not in off], base.lexicons)
+        return cls(
+            [p for p in by_id.values() if p.id not in off], base.lexicons,
+            [r for r in base.rules if r.id not in off],
+        )
 
     def _locales_for(self, lang: str) -> Iterator[_Locale]:
         # "fr-CA" reads as "fr"; a language we have no patterns for is scanned in all of them.
@@ -363,14 +437,18 @@ class CrisisDetector:
         all_markers: set[str] = set()
         for locale in self._locales_for(lang):
             norm, hits, exclusions, markers = locale.scan(text)
-            if not hits:
+            if not hits and not markers:
                 continue
-            for _, _, index in locale.kept(norm, hits, exclusions, markers):
-                pattern = locale.patterns[index]
-                severity = max(severity, _RANK[pattern.severity])
-                categories.add(pattern.category)
-                if pattern.id not in matches:
-                    matches.append(pattern.id)
+            kept = locale.kept(norm, hits, exclusions, markers)
+            held: list[Pattern | Rule] = [locale.patterns[i] for _, _, i in kept]
+            if not held and markers:
+                # Rules speak for what no phrase holds; where a phrase holds, it explains it better.
+                held = [locale.rules[i] for i in locale.held_rules(markers)]
+            for found in held:
+                severity = max(severity, _RANK[found.severity])
+                categories.add(found.category)
+                if found.id not in matches:
+                    matches.append(found.id)
             all_markers |= markers
         if not matches:
             return NOT_FLAGGED
@@ -400,9 +478,15 @@ class CrisisDetector:
 def parse_shipped(data: Mapping[str, Any]) -> Shipped:
     """Patterns and lexicons from the parsed data file (see crisis_patterns.toml for its shape)."""
     patterns: list[Pattern] = []
+    rules: list[Rule] = []
     lexicons: dict[str, Lexicon] = {}
     for lang in LANGS:
         section = data.get(lang, {})
+        for raw in section.get("rules", []):
+            rules.append(Rule(
+                id=raw["id"], locale=lang, when=tuple(raw["when"]), category=raw["category"],
+                severity=raw["severity"], enabled=raw.get("enabled", True), unless=tuple(raw.get("unless", ())),
+            ))
         for raw in section.get("patterns", []):
             patterns.append(Pattern(
                 id=raw["id"], locale=lang, phrase=raw["phrase"], category=raw["category"],
@@ -417,10 +501,15 @@ def parse_shipped(data: Mapping[str, Any]) -> Shipped:
             first_person=frozenset(guards.get("first_person", ())),
             not_after=frozenset(guards.get("not_after", ())),
         )
-    ids = [p.id for p in patterns]
+    ids = [p.id for p in patterns] + [r.id for r in rules]
     if len(ids) != len(set(ids)):
         raise ValueError("crisis patterns: duplicate ids")
-    return Shipped(tuple(patterns), lexicons)
+    for rule in rules:
+        known = lexicons[rule.locale].markers
+        unknown = {kind for entry in rule.when for kind in entry.split("+") if kind not in known}
+        if unknown:
+            raise ValueError(f"rule {rule.id}: no markers of kind {sorted(unknown)}")
+    return Shipped(tuple(patterns), lexicons, tuple(rules))
 
 
 @cache

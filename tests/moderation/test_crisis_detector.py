@@ -9,8 +9,10 @@ from moderation.crisis import (
     CrisisDetector,
     Lexicon,
     Pattern,
+    Rule,
     expand_phrase,
     load_shipped,
+    parse_shipped,
 )
 
 
@@ -172,14 +174,19 @@ def test_an_added_pattern_flags():
 
 def test_a_disabled_pattern_no_longer_flags():
     assert CrisisDetector.shipped().detect("je veux mourir", "fr").flagged
-    detector = CrisisDetector.with_overrides(disabled=["fr.ideation.vouloir_mourir"])
+    detector = CrisisDetector.with_overrides(disabled=["fr.ideation.vouloir_mourir", "fr.rule.wish_death"])
     assert not detector.detect("je veux mourir", "fr").flagged
+
+
+def test_a_rule_still_catches_what_a_disabled_phrase_said_until_it_is_disabled_too():
+    detector = CrisisDetector.with_overrides(disabled=["fr.ideation.vouloir_mourir"])
+    assert detector.detect("je veux mourir", "fr").matches == ("fr.rule.wish_death",)
 
 
 def test_an_added_pattern_with_a_shipped_id_replaces_it():
     edited = Pattern(id="fr.ideation.vouloir_mourir", locale="fr", phrase="je veux mourir", category="ideation",
                      severity="medium")
-    detector = CrisisDetector.with_overrides(added=[edited])
+    detector = CrisisDetector.with_overrides(added=[edited], disabled=["fr.rule.wish_death"])
     assert detector.detect("je veux mourir", "fr").severity == "medium"
     assert not detector.detect("je voudrais mourir", "fr").flagged
 
@@ -285,3 +292,101 @@ def test_no_shipped_vague_phrase_holds_by_its_own_words(detector):
         if pattern.needs:
             for spelling in expand_phrase(pattern.phrase):
                 assert pattern.id not in detector.detect(spelling.rstrip("$"), pattern.locale).matches, spelling
+
+
+# --- rules: crises told in no set phrase -------------------------------------------------------
+
+CUES = Lexicon(
+    exclusions=("corde à sauter",),
+    markers={
+        "means": ("corde", "cachets"), "stock": ("mis de côté",), "when": ("ce soir",), "relation": ("ma sœur",),
+        "past_context": ("il y a deux ans",), "now": ("à nouveau",), "media": ("film",),
+    },
+)
+
+
+def rule(when: tuple[str, ...], *, category: str = "plan", unless: tuple[str, ...] = ()) -> Rule:
+    return Rule(id="r", locale="fr", when=when, category=category, severity="high", unless=unless)
+
+
+def test_a_rule_holds_when_its_cues_are_all_in_the_message_in_any_order():
+    detector = CrisisDetector([], {"fr": CUES}, [rule(("means+stock",))])
+    assert detector.detect("j'ai mis de côté les cachets", "fr").matches == ("r",)
+    assert detector.detect("les cachets, je les ai mis de côté", "fr").flagged
+
+
+def test_a_rule_does_not_hold_on_one_of_its_cues_alone():
+    detector = CrisisDetector([], {"fr": CUES}, [rule(("means+stock",))])
+    assert not detector.detect("j'ai pris mes cachets", "fr").flagged
+
+
+def test_any_one_entry_of_a_rule_is_enough():
+    detector = CrisisDetector([], {"fr": CUES}, [rule(("means+stock", "means+when"))])
+    assert detector.detect("les cachets ce soir", "fr").flagged
+
+
+def test_a_cue_inside_an_idiom_does_not_count():
+    detector = CrisisDetector([], {"fr": CUES}, [rule(("means+when",))])
+    assert not detector.detect("ce soir corde à sauter au gymnase", "fr").flagged
+
+
+def test_a_rule_is_cancelled_by_a_marker_it_lists_under_unless_but_not_when_it_is_happening_again():
+    detector = CrisisDetector([], {"fr": CUES}, [rule(("means+stock",), unless=("past_context",))])
+    assert not detector.detect("il y a deux ans j'avais mis de côté des cachets", "fr").flagged
+    assert detector.detect("il y a deux ans j'avais mis de côté des cachets, et à nouveau", "fr").flagged
+
+
+def test_a_concern_rule_needs_someone_named_and_no_film():
+    detector = CrisisDetector([], {"fr": CUES}, [rule(("means+stock",), category="concern_other")])
+    assert not detector.detect("des cachets mis de côté", "fr").flagged
+    assert detector.detect("ma sœur a mis de côté des cachets", "fr").categories == ("concern_other",)
+    assert not detector.detect("dans le film ma sœur a mis de côté des cachets", "fr").flagged
+
+
+def test_rules_speak_only_where_no_phrase_holds():
+    phrase = Pattern(id="p", locale="fr", phrase="mis de côté les cachets", category="plan", severity="high")
+    detector = CrisisDetector([phrase], {"fr": CUES}, [rule(("means+stock",))])
+    assert detector.detect("j'ai mis de côté les cachets", "fr").matches == ("p",)
+
+
+def test_a_disabled_shipped_rule_no_longer_flags(detector):
+    text = "j'ai mis de côté toutes mes plaquettes de lexomil depuis cet été"
+    assert "fr.rule.means_ready" in detector.detect(text, "fr").matches
+    assert not CrisisDetector.with_overrides(disabled=["fr.rule.means_ready"]).detect(text, "fr").flagged
+
+
+def test_a_rule_naming_a_cue_kind_the_lexicon_lacks_is_refused():
+    data = {"fr": {"markers": {"means": ["corde"]}, "rules": [
+        {"id": "r", "when": ["means+nowhere"], "category": "plan", "severity": "high"}]}}
+    with pytest.raises(ValueError, match="nowhere"):
+        parse_shipped(data)
+
+
+def test_a_rule_and_a_pattern_cannot_share_an_id():
+    data = {"fr": {"markers": {"means": ["corde"]},
+                   "patterns": [{"id": "x", "phrase": "corde", "category": "plan", "severity": "high"}],
+                   "rules": [{"id": "x", "when": ["means"], "category": "plan", "severity": "high"}]}}
+    with pytest.raises(ValueError, match="duplicate"):
+        parse_shipped(data)
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("je prie chaque soir pour ne plus me réveiller", "fr"),
+    ("I've been collecting my oxycodone, I have about 40 now", "en"),
+    ("j'ai laissé les clés chez la voisine et un mot pour mon fils, merci pour votre écoute", "fr"),
+    ("my arms are covered in cuts and I don't know how to hide them", "en"),
+    ("mon frère a donné sa moto, il dit qu'il en aura plus besoin", "fr"),
+])
+def test_shipped_rules_catch_crises_told_in_other_words(detector, text, lang):
+    result = detector.detect(text, lang)
+    assert result.flagged and any(".rule." in m for m in result.matches), result
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("ma mère a une réserve de médicaments pour le voyage", "fr"),
+    ("si quelqu'un a envie de mourir il faut l'écouter sans juger", "fr"),
+    ("I left instructions for the cat sitter, thanks for the tips", "en"),
+    ("Three years free from self-harm today, the scars are still there", "en"),
+])
+def test_shipped_rules_leave_everyday_messages_with_the_same_words_alone(detector, text, lang):
+    assert not flagged(detector, text, lang)

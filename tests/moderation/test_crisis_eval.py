@@ -9,10 +9,15 @@ are regression checks, no longer unseen samples:
 * `crisis_holdout.jsonl` (no. 3): first run recall 0.904, high severity 0.864; the kinds of message
   it revealed were covered from new development messages, and its targets now hold.
 * `crisis_holdout_4.jsonl`: first run recall 0.333, high severity 0.333, false positives 0.019;
-  the kinds it revealed (plans, self-harm, farewells and concern told in other words) were covered
-  from new development messages, after which recall is 0.974 and high severity 0.963.
-* `crisis_holdout_5.jsonl`: written after those fixes; first run recall 0.250, high severity
-  0.245, false positives 0.000. Nothing was tuned on it.
+  the kinds it revealed were covered from new development messages; the rules (combinations of
+  cues, see moderation.crisis.Rule) then brought it to 1.000 on both.
+* `crisis_holdout_5.jsonl`: first run recall 0.250, high severity 0.245, false positives 0.000.
+  Its misses were read to design the rules; it is no longer unseen.
+* `crisis_holdout_6.jsonl` (240 messages, written blind by a helper): first run with the phrase
+  patterns alone recall 0.350, high severity 0.264, false positives 0.058; first run with the
+  first rules 0.575, 0.514, 0.058. Its misses were then read and covered; it is no longer unseen.
+* `crisis_dev_indirect.jsonl` (400 messages, mostly indirect crises and hard negatives, written
+  for development): recall 0.186 with the phrase patterns alone, before the rules were built on it.
 
 Where a target fails, the test is an expected failure with the figures (strict: it fails the day
 the target holds, so that the figures here and in docs/crisis.md are brought up to date). Do not
@@ -32,8 +37,11 @@ import pytest
 from moderation.crisis import CrisisDetector
 
 HERE = Path(__file__).parent
-SETS = ("crisis_eval.jsonl", "crisis_holdout.jsonl", "crisis_holdout_4.jsonl", "crisis_holdout_5.jsonl")
-HELD_OUT = SETS[1:]
+SETS = (
+    "crisis_eval.jsonl", "crisis_dev_indirect.jsonl", "crisis_holdout.jsonl", "crisis_holdout_4.jsonl",
+    "crisis_holdout_5.jsonl", "crisis_holdout_6.jsonl",
+)
+HELD_OUT = SETS[2:]
 RECALL, HIGH_RECALL, MAX_FP = 0.95, 0.99, 0.05
 
 
@@ -111,10 +119,10 @@ def _expected_failure(name: str, reason: str) -> Any:
 
 
 @pytest.mark.parametrize("name", [
-    *SETS[:3],
-    _expected_failure(SETS[3], (
-        "18 of the 72 crisis messages of held-out set no. 5 are flagged (0.250): said in words no "
-        "phrase holds (see docs/crisis.md, 'Limits')")),
+    SETS[0], *SETS[2:],
+    _expected_failure(SETS[1], (
+        "185 of the 220 crisis messages of the indirect development set are flagged (0.841): a crisis "
+        "told through details no cue list holds (see docs/crisis.md, 'Limits')")),
 ])
 def test_recall_on_crisis_messages(results, name):
     figures, table = results[name]
@@ -122,20 +130,28 @@ def test_recall_on_crisis_messages(results, name):
 
 
 @pytest.mark.parametrize("name", [
-    *SETS[:2],
-    _expected_failure(SETS[2], (
-        "52 of the 54 high-severity messages of held-out set no. 4 are flagged after the fixes "
-        "(0.963; 0.333 on its first run): an implicit plan is missed (see docs/crisis.md, 'Limits')")),
-    _expected_failure(SETS[3], (
-        "12 of the 49 high-severity messages of held-out set no. 5 are flagged (0.245): said in "
-        "words no phrase holds (see docs/crisis.md, 'Limits')")),
+    SETS[0], *SETS[2:4],
+    _expected_failure(SETS[1], (
+        "108 of the 125 high-severity messages of the indirect development set are flagged (0.864) "
+        "(see docs/crisis.md, 'Limits')")),
+    _expected_failure(SETS[4], (
+        "46 of the 49 high-severity messages of held-out set no. 5 are flagged (0.939; 0.245 on its "
+        "first run) (see docs/crisis.md, 'Limits')")),
+    _expected_failure(SETS[5], (
+        "68 of the 72 high-severity messages of held-out set no. 6 are flagged (0.944; 0.514 on its "
+        "first run with the rules) (see docs/crisis.md, 'Limits')")),
 ])
 def test_recall_on_high_severity_messages(results, name):
     figures, table = results[name]
     assert figures.high_recall >= HIGH_RECALL, f"high-severity recall {figures.high_recall:.3f}\n{table}"
 
 
-@pytest.mark.parametrize("name", SETS)
+@pytest.mark.parametrize("name", [
+    *SETS[:5],
+    _expected_failure(SETS[5], (
+        "7 of the 120 other messages of held-out set no. 6 are flagged (0.058): a joke, quotes from "
+        "fiction and recovery stories caught by phrase patterns (see docs/crisis.md, 'Limits')")),
+])
 def test_false_positive_rate_on_other_messages(results, name):
     figures, table = results[name]
     assert figures.fp_rate <= MAX_FP, f"false-positive rate {figures.fp_rate:.3f}\n{table}"
