@@ -40,6 +40,7 @@ from typing import Any, Final
 
 import ahocorasick
 
+from moderation.crisis_model import LinearModel, features, load_shipped_models
 from moderation.normalise import LANGS, Normaliser, normaliser_for, squeeze_doubles
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "Shipped",
     "expand_phrase",
     "load_shipped",
+    "model_id",
     "parse_shipped",
 ]
 
@@ -61,6 +63,14 @@ CATEGORIES: Final = ("ideation", "plan", "self_harm", "farewell", "concern_other
 SEVERITIES: Final = ("none", "low", "medium", "high")
 _RANK: Final = {name: rank for rank, name in enumerate(SEVERITIES)}
 _NEVER_SOFTENED: Final = frozenset({"plan", "farewell"})
+# What a flag from the model alone is filed under: the first category whose cue kinds the
+# message holds, else ideation. The category picks the card's text ("someone else" or "you").
+_MODEL_CATEGORY_CUES: Final = (
+    ("concern_other", frozenset({"relation"})),
+    ("self_harm", frozenset({"hurt_self", "injury", "injury_now", "self_hurt"})),
+    ("plan", frozenset({"drug", "tool", "stock", "research", "place", "when_set", "rail"})),
+    ("farewell", frozenset({"farewell_act", "gone_soon", "left_for", "parting", "past_us"})),
+)
 _PATTERN, _EXCLUSION, _MARKER, _ELONGATION = 0, 1, 2, 3
 
 
@@ -204,7 +214,12 @@ _Hit = tuple[int, int, int]
 class _Locale:
     """The compiled automaton of one locale and what the scan needs beside it."""
 
-    def __init__(self, lang: str, patterns: Sequence[Pattern], lexicon: Lexicon, rules: Sequence[Rule] = ()) -> None:
+    def __init__(
+        self, lang: str, patterns: Sequence[Pattern], lexicon: Lexicon, rules: Sequence[Rule] = (),
+        model: LinearModel | None = None,
+    ) -> None:
+        self.lang = lang
+        self.model = model
         self.normalise: Normaliser = normaliser_for(lang)
         self.patterns = list(patterns)
         self.rules = list(rules)
@@ -216,6 +231,12 @@ class _Locale:
             tuple(frozenset(entry.split("+")) for entry in rule.when) for rule in self.rules
         ]
         signals = frozenset(kind for when in self.when for group in when for kind in group)
+        # Each rule entry filed under one of its kinds, so that a message with a cue or two checks
+        # only the few entries those could complete, not every entry of every rule.
+        self.groups_by_kind: dict[str, list[frozenset[str]]] = {}
+        for when in self.when:
+            for group in when:
+                self.groups_by_kind.setdefault(min(group), []).append(group)
         # The marker kinds some pattern needs or some rule combines: an idiom that overlaps one of
         # these cancels it ("prête pour le rendez-vous" is no resolve); markers that cancel a match stay.
         self.cues = frozenset(kind for need in self.needs for group in need for kind in group) | signals
@@ -287,7 +308,8 @@ class _Locale:
         return hits
 
     def _rule_may_hold(self, signals: set[str]) -> bool:
-        return bool(signals) and any(group <= signals for when in self.when for group in when)
+        by_kind = self.groups_by_kind
+        return any(group <= signals for kind in signals for group in by_kind.get(kind, ()))
 
     def held_rules(self, markers: set[str]) -> list[int]:
         """The indexes of the rules the message's markers meet and nothing cancels."""
@@ -302,13 +324,15 @@ class _Locale:
             held.append(index)
         return held
 
-    def scan(self, text: str) -> tuple[str, list[_Hit], list[tuple[int, int]], set[str]]:
+    def scan(self, text: str) -> tuple[str, list[_Hit], list[tuple[int, int]], set[str], set[str]]:
+        """The normalised message, its pattern matches, the spans of its idioms, its markers (read
+        only when a pattern matched or a rule may hold) and the rule cues seen in the first pass."""
         exclusions: list[tuple[int, int]] = []
         markers: set[str] = set()
-        if self.patterns_automaton is None:
-            return f" {self.normalise(text)} ", [], exclusions, markers
-        norm = f" {self.normalise(text, elongations=False)} "
         signals: set[str] = set()
+        if self.patterns_automaton is None:
+            return f" {self.normalise(text)} ", [], exclusions, markers, signals
+        norm = f" {self.normalise(text, elongations=False)} "
         found = self._pattern_hits(norm, signals)
         if found is None:
             norm = f" {self.normalise(text)} "
@@ -317,7 +341,7 @@ class _Locale:
         hits = found
         last = len(norm) - 1
         if (not hits and not self._rule_may_hold(signals)) or self.context_automaton is None:
-            return norm, hits, exclusions, markers
+            return norm, hits, exclusions, markers, signals
         found_markers: list[tuple[int, int, str]] = []
         for end, (length, values) in self.context_automaton.iter(norm):
             for kind, payload, at_end in values:
@@ -333,7 +357,7 @@ class _Locale:
             kind for m_start, m_end, kind in found_markers
             if kind not in cues or not any(x_start <= m_end and m_start <= x_end for x_start, x_end in exclusions)
         )
-        return norm, hits, exclusions, markers
+        return norm, hits, exclusions, markers, signals
 
     def kept(self, norm: str, hits: list[_Hit], exclusions: list[tuple[int, int]], markers: set[str]) -> list[_Hit]:
         # Only the longest of nested matches: "je veux mourir" stands, "veux mourir" inside it goes,
@@ -389,13 +413,15 @@ class CrisisDetector:
 
     def __init__(
         self, patterns: Sequence[Pattern], lexicons: Mapping[str, Lexicon] | None = None, rules: Sequence[Rule] = (),
+        models: Mapping[str, LinearModel] | None = None,
     ) -> None:
         if lexicons is None:
             lexicons = load_shipped().lexicons
+        models = models or {}
         self._locales = {
             lang: _Locale(
                 lang, [p for p in patterns if p.locale == lang and p.enabled], lexicons.get(lang, Lexicon()),
-                [r for r in rules if r.locale == lang and r.enabled],
+                [r for r in rules if r.locale == lang and r.enabled], models.get(lang),
             )
             for lang in LANGS
         }
@@ -410,15 +436,17 @@ class CrisisDetector:
     def with_overrides(
         cls, added: Sequence[Pattern] = (), disabled: Iterable[str] = (), shipped: Shipped | None = None,
     ) -> CrisisDetector:
-        """The shipped patterns and rules plus the admins' changes: an added pattern with a shipped
-        id replaces it, and any id in ``disabled`` (shipped pattern or rule, or added) is left out."""
+        """The shipped patterns, rules and models plus the admins' changes: an added pattern with a
+        shipped id replaces it, and any id in ``disabled`` (a shipped pattern or rule, an added
+        pattern, or a language's model, "fr.model") is left out."""
         base = shipped if shipped is not None else load_shipped()
         by_id = {p.id: p for p in base.patterns}
         by_id.update((p.id, p) for p in added)
         off = set(disabled)
+        models = {lang: m for lang, m in load_shipped_models().items() if model_id(lang) not in off}
         return cls(
             [p for p in by_id.values() if p.id not in off], base.lexicons,
-            [r for r in base.rules if r.id not in off],
+            [r for r in base.rules if r.id not in off], models,
         )
 
     def _locales_for(self, lang: str) -> Iterator[_Locale]:
@@ -435,8 +463,10 @@ class CrisisDetector:
         categories: set[str] = set()
         matches: list[str] = []
         all_markers: set[str] = set()
+        read: list[tuple[_Locale, str, set[str]]] = []
         for locale in self._locales_for(lang):
-            norm, hits, exclusions, markers = locale.scan(text)
+            norm, hits, exclusions, markers, signals = locale.scan(text)
+            read.append((locale, norm, signals))
             if not hits and not markers:
                 continue
             kept = locale.kept(norm, hits, exclusions, markers)
@@ -451,7 +481,7 @@ class CrisisDetector:
                     matches.append(found.id)
             all_markers |= markers
         if not matches:
-            return NOT_FLAGGED
+            return self._model_verdict(read)
         if "imminent" in all_markers:
             severity = _RANK["high"]
         elif "laughter" in all_markers and not categories & _NEVER_SOFTENED:
@@ -461,11 +491,31 @@ class CrisisDetector:
             categories=tuple(c for c in CATEGORIES if c in categories), matches=tuple(matches),
         )
 
+    @staticmethod
+    def _model_verdict(read: list[tuple[_Locale, str, set[str]]]) -> CrisisResult:
+        # Last, and only where no phrase and no rule held: the model adds recall for crises told
+        # in words no list has, and stays out of the way of the explained matches.
+        for locale, norm, signals in read:
+            model = locale.model
+            if model is None or not model.flags(norm, signals):
+                continue
+            category = next((c for c, cues in _MODEL_CATEGORY_CUES if cues & signals), "ideation")
+            return CrisisResult(
+                flagged=True, severity="medium", categories=(category,), matches=(model_id(locale.lang),),
+            )
+        return NOT_FLAGGED
+
+    def features(self, text: str, lang: str) -> list[str]:
+        """The model's features of a message, as `detect` computes them (for training)."""
+        locale = next(self._locales_for(lang))
+        norm, _, _, _, signals = locale.scan(text)
+        return features(norm, signals)
+
     def explain(self, text: str, lang: str) -> tuple[Explanation, ...]:
         """The patterns that held and where they are in the raw text, for a helper's screen."""
         out: list[Explanation] = []
         for locale in self._locales_for(lang):
-            norm, hits, exclusions, markers = locale.scan(text)
+            norm, hits, exclusions, markers, _ = locale.scan(text)
             tokens = locale.normalise.tokens(text)
             for start, end, index in locale.kept(norm, hits, exclusions, markers):
                 first = norm.count(" ", 0, start + 1) - 1
@@ -510,6 +560,11 @@ def parse_shipped(data: Mapping[str, Any]) -> Shipped:
         if unknown:
             raise ValueError(f"rule {rule.id}: no markers of kind {sorted(unknown)}")
     return Shipped(tuple(patterns), lexicons, tuple(rules))
+
+
+def model_id(lang: str) -> str:
+    """The id an admin disables a language's model by, and that a flag from it reports."""
+    return f"{lang}.model"
 
 
 @cache

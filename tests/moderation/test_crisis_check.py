@@ -37,6 +37,6 @@ def test_blank_lines_are_skipped_but_counted(detector):
 
 
 def test_the_configured_detector_is_the_one_used():
-    detector = CrisisDetector.with_overrides(disabled=["fr.ideation.vouloir_mourir", "fr.rule.wish_death"])
+    detector = CrisisDetector.with_overrides(disabled=["fr.ideation.vouloir_mourir", "fr.rule.wish_death", "fr.model"])
     (line,) = run_check(['{"text": "je veux mourir", "lang": "fr"}'], detector)
     assert json.loads(line)["flagged"] is False

@@ -174,19 +174,21 @@ def test_an_added_pattern_flags():
 
 def test_a_disabled_pattern_no_longer_flags():
     assert CrisisDetector.shipped().detect("je veux mourir", "fr").flagged
-    detector = CrisisDetector.with_overrides(disabled=["fr.ideation.vouloir_mourir", "fr.rule.wish_death"])
+    detector = CrisisDetector.with_overrides(disabled=["fr.ideation.vouloir_mourir", "fr.rule.wish_death", "fr.model"])
     assert not detector.detect("je veux mourir", "fr").flagged
 
 
-def test_a_rule_still_catches_what_a_disabled_phrase_said_until_it_is_disabled_too():
+def test_a_rule_then_the_model_still_catch_what_a_disabled_phrase_said_until_disabled_too():
     detector = CrisisDetector.with_overrides(disabled=["fr.ideation.vouloir_mourir"])
     assert detector.detect("je veux mourir", "fr").matches == ("fr.rule.wish_death",)
+    detector = CrisisDetector.with_overrides(disabled=["fr.ideation.vouloir_mourir", "fr.rule.wish_death"])
+    assert detector.detect("je veux mourir", "fr").matches == ("fr.model",)
 
 
 def test_an_added_pattern_with_a_shipped_id_replaces_it():
     edited = Pattern(id="fr.ideation.vouloir_mourir", locale="fr", phrase="je veux mourir", category="ideation",
                      severity="medium")
-    detector = CrisisDetector.with_overrides(added=[edited], disabled=["fr.rule.wish_death"])
+    detector = CrisisDetector.with_overrides(added=[edited], disabled=["fr.rule.wish_death", "fr.model"])
     assert detector.detect("je veux mourir", "fr").severity == "medium"
     assert not detector.detect("je voudrais mourir", "fr").flagged
 

@@ -18,6 +18,13 @@ are regression checks, no longer unseen samples:
   first rules 0.575, 0.514, 0.058. Its misses were then read and covered; it is no longer unseen.
 * `crisis_dev_indirect.jsonl` (400 messages, mostly indirect crises and hard negatives, written
   for development): recall 0.186 with the phrase patterns alone, before the rules were built on it.
+* `crisis_holdout_7.jsonl` (240 messages, written blind by a helper, mid-conversation style): the
+  only set still unseen. First runs: phrases and rules recall 0.450, high severity 0.418, false
+  positives 0.067; with the model, 0.567, 0.478 and 0.075 (that second run decided to ship the
+  model). Its misses have not been read; it is the estimate for messages never seen.
+
+The model (moderation/crisis_model.py) is trained on every set above but no. 7, so its figures on
+them are not an estimate of anything; scripts/train_crisis_model.py prints cross-validated ones.
 
 Where a target fails, the test is an expected failure with the figures (strict: it fails the day
 the target holds, so that the figures here and in docs/crisis.md are brought up to date). Do not
@@ -39,7 +46,7 @@ from moderation.crisis import CrisisDetector
 HERE = Path(__file__).parent
 SETS = (
     "crisis_eval.jsonl", "crisis_dev_indirect.jsonl", "crisis_holdout.jsonl", "crisis_holdout_4.jsonl",
-    "crisis_holdout_5.jsonl", "crisis_holdout_6.jsonl",
+    "crisis_holdout_5.jsonl", "crisis_holdout_6.jsonl", "crisis_holdout_7.jsonl",
 )
 HELD_OUT = SETS[2:]
 RECALL, HIGH_RECALL, MAX_FP = 0.95, 0.99, 0.05
@@ -119,10 +126,13 @@ def _expected_failure(name: str, reason: str) -> Any:
 
 
 @pytest.mark.parametrize("name", [
-    SETS[0], *SETS[2:],
+    SETS[0], *SETS[2:6],
     _expected_failure(SETS[1], (
-        "185 of the 220 crisis messages of the indirect development set are flagged (0.841): a crisis "
+        "205 of the 220 crisis messages of the indirect development set are flagged (0.932): a crisis "
         "told through details no cue list holds (see docs/crisis.md, 'Limits')")),
+    _expected_failure(SETS[6], (
+        "68 of the 120 crisis messages of held-out set no. 7, never read, are flagged (0.567) "
+        "(see docs/crisis.md, 'Limits')")),
 ])
 def test_recall_on_crisis_messages(results, name):
     figures, table = results[name]
@@ -132,14 +142,17 @@ def test_recall_on_crisis_messages(results, name):
 @pytest.mark.parametrize("name", [
     SETS[0], *SETS[2:4],
     _expected_failure(SETS[1], (
-        "108 of the 125 high-severity messages of the indirect development set are flagged (0.864) "
+        "118 of the 125 high-severity messages of the indirect development set are flagged (0.944) "
         "(see docs/crisis.md, 'Limits')")),
     _expected_failure(SETS[4], (
-        "46 of the 49 high-severity messages of held-out set no. 5 are flagged (0.939; 0.245 on its "
+        "48 of the 49 high-severity messages of held-out set no. 5 are flagged (0.980; 0.245 on its "
         "first run) (see docs/crisis.md, 'Limits')")),
     _expected_failure(SETS[5], (
-        "68 of the 72 high-severity messages of held-out set no. 6 are flagged (0.944; 0.514 on its "
+        "69 of the 72 high-severity messages of held-out set no. 6 are flagged (0.958; 0.514 on its "
         "first run with the rules) (see docs/crisis.md, 'Limits')")),
+    _expected_failure(SETS[6], (
+        "32 of the 67 high-severity messages of held-out set no. 7, never read, are flagged (0.478) "
+        "(see docs/crisis.md, 'Limits')")),
 ])
 def test_recall_on_high_severity_messages(results, name):
     figures, table = results[name]
@@ -151,6 +164,9 @@ def test_recall_on_high_severity_messages(results, name):
     _expected_failure(SETS[5], (
         "7 of the 120 other messages of held-out set no. 6 are flagged (0.058): a joke, quotes from "
         "fiction and recovery stories caught by phrase patterns (see docs/crisis.md, 'Limits')")),
+    _expected_failure(SETS[6], (
+        "9 of the 120 other messages of held-out set no. 7, never read, are flagged (0.075) "
+        "(see docs/crisis.md, 'Limits')")),
 ])
 def test_false_positive_rate_on_other_messages(results, name):
     figures, table = results[name]

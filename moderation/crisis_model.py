@@ -1,0 +1,108 @@
+"""A linear model over words and cue kinds, for crises that neither a phrase nor a rule holds.
+
+Patterns and rules read what someone says in words we listed; people in crisis often say it in
+others ("je compte les jours, mais pas dans le bon sens"). The model weighs every word, pair of
+words and kind of cue of the normalised message (the same normalisation and cue lists as the
+rest of the detector) and flags the message when their sum passes a threshold. It is trained
+offline on the development sets by ``scripts/train_crisis_model.py`` (scikit-learn's logistic
+regression; it is needed for training only) and shipped as weights in
+``moderation/data/crisis_model.json``; reading a message is a few dozen dictionary lookups.
+
+Pure: text features in, a score out. The detector decides when to ask it (only when no phrase
+and no rule held) and what a flag from it means (see `moderation.crisis`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from itertools import pairwise, repeat
+from typing import Any
+
+import ahocorasick
+
+__all__ = ["LinearModel", "features", "load_shipped_models", "parse_models"]
+
+
+def features(norm: str, kinds: Iterable[str]) -> list[str]:
+    """The features of a normalised message: its words, its pairs of neighbouring words, the cue
+    kinds seen in it and every pair of those kinds (a linear model cannot combine them itself)."""
+    words = norm.split()
+    out = [f"w:{w}" for w in words]
+    out += [f"b:{a} {b}" for a, b in pairwise(words)]
+    seen = sorted(set(kinds))
+    out += [f"k:{k}" for k in seen]
+    out += [f"kk:{a}+{b}" for i, a in enumerate(seen) for b in seen[i + 1:]]
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class LinearModel:
+    """Weights of one language's model: a message is flagged when its score reaches ``threshold``.
+    ``threshold`` is a log-odds value chosen in training for a low false-positive rate."""
+
+    lang: str
+    bias: float
+    threshold: float
+    weights: Mapping[str, float]
+    # The same weights split by kind of feature, so that reading a message builds no feature
+    # names for its words: see `score_message`.
+    _words: dict[str, float] = field(init=False, repr=False, compare=False)
+    _pairs: Any = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_words", {k[2:]: v for k, v in self.weights.items() if k.startswith("w:")})
+        # Pairs of words through an automaton: only the pairs that have a weight cost anything,
+        # where building every pair of the message would cost a string each.
+        pairs = ahocorasick.Automaton()
+        for index, (name, weight) in enumerate(self.weights.items()):
+            if name.startswith("b:"):
+                pairs.add_word(f" {name[2:]} ", (index, weight))
+        if len(pairs):
+            pairs.make_automaton()
+        object.__setattr__(self, "_pairs", pairs if len(pairs) else None)
+
+    def score(self, feats: Iterable[str]) -> float:
+        get = self.weights.get
+        # A feature counts once, as in training (binary features).
+        return self.bias + sum(get(f, 0.0) for f in set(feats))
+
+    def score_message(self, norm: str, kinds: Iterable[str]) -> float:
+        """`score(features(norm, kinds))`, computed without building the feature names: the
+        lookups run in C (`map`), which keeps the model to a few microseconds per message."""
+        total = self.bias + sum(map(self._words.get, set(norm.split()), repeat(0.0)))
+        if self._pairs is not None:
+            padded = norm if norm.startswith(" ") and norm.endswith(" ") else f" {norm} "
+            total += sum(weight for _, weight in {found for _, found in self._pairs.iter(padded)})
+        seen = sorted(set(kinds))
+        if seen:
+            get = self.weights.get
+            total += sum(get(f"k:{k}", 0.0) for k in seen)
+            total += sum(get(f"kk:{a}+{b}", 0.0) for i, a in enumerate(seen) for b in seen[i + 1:])
+        return total
+
+    def flags(self, norm: str, kinds: Iterable[str]) -> bool:
+        return self.score_message(norm, kinds) >= self.threshold
+
+
+def parse_models(data: Mapping[str, Any]) -> dict[str, LinearModel]:
+    """The per-language models of the parsed data file."""
+    models = {}
+    for lang, raw in data.get("models", {}).items():
+        models[lang] = LinearModel(
+            lang=lang, bias=float(raw["bias"]), threshold=float(raw["threshold"]),
+            weights={str(k): float(v) for k, v in raw["weights"].items()},
+        )
+    return models
+
+
+@cache
+def load_shipped_models() -> dict[str, LinearModel]:
+    """Read the shipped weights (once per process); an absent file means no model."""
+    path = resources.files("moderation").joinpath("data", "crisis_model.json")
+    if not path.is_file():
+        return {}
+    return parse_models(json.loads(path.read_text(encoding="utf-8")))
