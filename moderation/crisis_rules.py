@@ -1,7 +1,8 @@
 """The admins' changes to the crisis patterns, and the live detector they make with the shipped ones.
 
 The shipped patterns live in `moderation/data/crisis_patterns.toml`; admins add patterns per
-locale, and disable (or enable again) any pattern, shipped or added. Each change is one row
+locale, and disable (or enable again) any pattern, shipped or added, and any shipped rule or
+language model (listed beside the patterns with their ``kind``, their ``phrase`` a description). Each change is one row
 of `crisis_pattern_overrides` (see `crisis_models`), written in the same transaction as its
 audit entry ("crisis.pattern.add", ".disable", ".enable", ".remove").
 
@@ -26,7 +27,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from moderation.accounts import AccountError
 from moderation.audit import Actor, AuditEntry
-from moderation.crisis import CATEGORIES, SEVERITIES, CrisisDetector, Pattern, expand_phrase, load_shipped
+from moderation.crisis import (
+    CATEGORIES,
+    SEVERITIES,
+    CrisisDetector,
+    Pattern,
+    expand_phrase,
+    load_shipped,
+    model_id,
+)
+from moderation.crisis_model import load_shipped_models
 from moderation.crisis_models import CrisisOverrideRow
 from moderation.normalise import LANGS, normaliser_for
 
@@ -129,10 +139,15 @@ class CrisisRules:
         added_ids = {a.pattern.id for a in found.added}
         for p in load_shipped().patterns:
             if (locale is None or p.locale == locale) and p.id not in added_ids:
-                out.append(entry(p, "shipped"))
+                out.append(entry(p, "shipped", kind="pattern"))
+        for p, kind in _switchable():
+            if locale is None or p.locale == locale:
+                out.append(entry(p, "shipped", kind=kind))
         for a in found.added:
             if locale is None or a.pattern.locale == locale:
-                out.append(entry(a.pattern, "admin", created_by=a.created_by, created_at=a.created_at.isoformat()))
+                out.append(entry(
+                    a.pattern, "admin", kind="pattern", created_by=a.created_by, created_at=a.created_at.isoformat(),
+                ))
         return out
 
     async def _known(self, pattern_id: str) -> tuple[Pattern, bool] | None:
@@ -141,6 +156,9 @@ class CrisisRules:
             if a.pattern.id == pattern_id:
                 return a.pattern, True
         for p in load_shipped().patterns:
+            if p.id == pattern_id:
+                return p, False
+        for p, _ in _switchable():
             if p.id == pattern_id:
                 return p, False
         return None
@@ -233,6 +251,20 @@ class CrisisRules:
                 details={"locale": pattern.locale, "phrase": pattern.phrase, "category": pattern.category,
                          "severity": pattern.severity},
             ).row())
+
+
+def _switchable() -> list[tuple[Pattern, str]]:
+    """The shipped rules and language models, shaped as patterns for listing and disabling: the
+    phrase describes what they read ("drug+stock | …" for a rule)."""
+    out = [
+        (Pattern(id=r.id, locale=r.locale, phrase=" | ".join(r.when), category=r.category, severity=r.severity), "rule")
+        for r in load_shipped().rules
+    ]
+    out += [
+        (Pattern(id=model_id(lang), locale=lang, phrase="model", category="ideation", severity="medium"), "model")
+        for lang in sorted(load_shipped_models())
+    ]
+    return out
 
 
 def _build(added: Sequence[Pattern], disabled: Sequence[str]) -> CrisisDetector:

@@ -16,8 +16,11 @@ pytestmark = pytest.mark.asyncio
 
 ROOM = "salon-test"
 NEW_PHRASE = "la lanterne verte s'éteint"
-SHIPPED_ID = "fr.self_harm.present"
-SHIPPED_TEXT = "je me scarifie"
+# A phrase no rule and no model reads once its pattern is off (rules and the model catch most).
+SHIPPED_ID = "fr.ideation.merite_mourir"
+SHIPPED_TEXT = "je mérite de mourir"
+RULE_ID = "fr.rule.means_ready"
+RULE_TEXT = "j'ai mis de côté toutes mes plaquettes de lexomil depuis cet été"
 
 
 async def start(server_factory: ServerFactory) -> Server:
@@ -105,6 +108,23 @@ async def test_a_disabled_shipped_pattern_no_longer_flags_until_enabled(server_f
 
     unknown = await write(server, "POST", "/api/admin/crisis/patterns/fr.nope/disable", boss)
     assert unknown.status_code == 404
+
+
+async def test_shipped_rules_and_models_are_listed_and_a_rule_can_be_disabled(server_factory: ServerFactory) -> None:
+    server = await start(server_factory)
+    boss = await admin(server)
+    writer = await server.peer()
+    await writer.join(ROOM)
+    listed = (await call(server, "GET", "/api/admin/crisis/patterns?locale=fr", boss)).json()
+    kinds = {p["id"]: p["kind"] for p in listed}
+    assert kinds[RULE_ID] == "rule" and kinds["fr.model"] == "model" and kinds[SHIPPED_ID] == "pattern"
+    assert await flagged(writer, RULE_TEXT)
+
+    off = await write(server, "POST", f"/api/admin/crisis/patterns/{RULE_ID}/disable", boss)
+    assert off.json() == {"id": RULE_ID, "enabled": False, "changed": True}
+    assert not await flagged(writer, "les cachets de xanax, je les ai tous gardés dans un tiroir")
+    refused = await write(server, "DELETE", f"/api/admin/crisis/patterns/{RULE_ID}", boss)
+    assert refused.status_code == 400
 
 
 @pytest.mark.parametrize(("fields", "field"), [

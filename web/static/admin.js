@@ -594,6 +594,7 @@ function renderCrisis() {
     h("div", { class: "admin-item-main" },
       h("strong", { class: "admin-item-title", lang: p.locale }, p.phrase), " ",
       h("span", { class: "admin-item-meta" },
+        p.kind && p.kind !== "pattern" ? `${t("crisis.kind." + p.kind)} · ` : "",
         `${t("crisis.cat." + p.category)} · ${t("crisis.sev." + p.severity)} · `,
         p.source === "admin" ? t("crisis.source.admin", { name: p.created_by }) : t("crisis.source.shipped"),
         p.enabled ? "" : ` · ${t("crisis.disabledBy", { name: p.disabled_by || "" })}`), " ",
