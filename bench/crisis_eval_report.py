@@ -16,9 +16,12 @@ from moderation.crisis import CrisisDetector  # noqa: E402  (after the path is s
 
 SETS = {
     "development": "crisis_eval.jsonl",
+    "indirect (dev.)": "crisis_dev_indirect.jsonl",
     "held out no. 3": "crisis_holdout.jsonl",
     "held out no. 4": "crisis_holdout_4.jsonl",
     "held out no. 5": "crisis_holdout_5.jsonl",
+    "held out no. 6": "crisis_holdout_6.jsonl",
+    "held out no. 7": "crisis_holdout_7.jsonl",
 }
 CRISIS = ("ideation", "plan", "self_harm", "farewell", "concern_other")
 

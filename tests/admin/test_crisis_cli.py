@@ -20,7 +20,7 @@ pytestmark = pytest.mark.asyncio
 LINES = [
     {"text": "jveux mourir", "lang": "fr"},
     {"text": "la lanterne verte s'éteint", "lang": "fr"},
-    {"text": "je me scarifie", "lang": "fr"},
+    {"text": "je mérite de mourir", "lang": "fr"},  # no rule or model reads it once its phrase is off
     {"text": "I want to die", "lang": "en"},
 ]
 
@@ -44,7 +44,7 @@ async def test_check_follows_the_admins_changes(url: str) -> None:
     assert before[0] == {"flagged": True, "severity": "high", "categories": ["ideation"],
                          "matches": ["fr.ideation.vouloir_mourir"]}
     assert before[1] == {"flagged": False, "severity": "none", "categories": [], "matches": []}
-    assert before[2]["matches"] == ["fr.self_harm.present"]
+    assert before[2]["matches"] == ["fr.ideation.merite_mourir"]
     assert before[3]["flagged"] is True
 
     engine = make_engine(DatabaseConfig.from_url(url))
@@ -53,7 +53,7 @@ async def test_check_follows_the_admins_changes(url: str) -> None:
         now = datetime.now(UTC)
         added = await rules.add(SETUP, {"locale": "fr", "phrase": "lanterne verte", "category": "farewell",
                                         "severity": "high"}, now)
-        assert await rules.set_enabled(SETUP, "fr.self_harm.present", False, now)
+        assert await rules.set_enabled(SETUP, "fr.ideation.merite_mourir", False, now)
     finally:
         await engine.dispose()
 
