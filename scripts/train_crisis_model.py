@@ -9,7 +9,7 @@ and the out-of-fold model) flags at most ``--max-fp`` of the messages that are n
 cross-validated figures are printed and kept in the file; they are the estimate that counts, the
 figures on the training sets themselves are not.
 
-Held-out sets that have never been run (no. 7 and later) must stay out of ``TRAIN``.
+Held-out sets that have never been run (no. 8 and later) must stay out of ``TRAIN``.
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ from moderation.crisis import CrisisDetector, model_id  # noqa: E402
 
 SETS = ROOT / "tests" / "moderation"
 TRAIN = (
-    "crisis_eval.jsonl", "crisis_dev_indirect.jsonl", "crisis_holdout.jsonl", "crisis_holdout_4.jsonl",
-    "crisis_holdout_5.jsonl", "crisis_holdout_6.jsonl",
+    "crisis_eval.jsonl", "crisis_dev_indirect.jsonl", "crisis_train_a.jsonl", "crisis_train_b.jsonl",
+    "crisis_holdout.jsonl", "crisis_holdout_4.jsonl", "crisis_holdout_5.jsonl", "crisis_holdout_6.jsonl",
+    "crisis_holdout_7.jsonl",
 )
 OUT = ROOT / "moderation" / "data" / "crisis_model.json"
 # The cue lists are features too: a change to them calls for training again.
@@ -77,7 +78,7 @@ def figures(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--max-fp", type=float, default=0.03)
+    parser.add_argument("--max-fp", type=float, default=0.05)
     parser.add_argument("--c", type=float, default=3.0, help="inverse regularisation strength")
     args = parser.parse_args()
     detector = CrisisDetector.with_overrides(disabled=[model_id("fr"), model_id("en")])

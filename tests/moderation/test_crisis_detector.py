@@ -354,7 +354,8 @@ def test_rules_speak_only_where_no_phrase_holds():
 def test_a_disabled_shipped_rule_no_longer_flags(detector):
     text = "j'ai mis de côté toutes mes plaquettes de lexomil depuis cet été"
     assert "fr.rule.means_ready" in detector.detect(text, "fr").matches
-    assert not CrisisDetector.with_overrides(disabled=["fr.rule.means_ready"]).detect(text, "fr").flagged
+    assert "fr.rule.means_ready" not in CrisisDetector.with_overrides(disabled=["fr.rule.means_ready"]).detect(
+        text, "fr").matches
 
 
 def test_a_rule_naming_a_cue_kind_the_lexicon_lacks_is_refused():

@@ -18,12 +18,16 @@ are regression checks, no longer unseen samples:
   first rules 0.575, 0.514, 0.058. Its misses were then read and covered; it is no longer unseen.
 * `crisis_dev_indirect.jsonl` (400 messages, mostly indirect crises and hard negatives, written
   for development): recall 0.186 with the phrase patterns alone, before the rules were built on it.
-* `crisis_holdout_7.jsonl` (240 messages, written blind by a helper, mid-conversation style): the
-  only set still unseen. First runs: phrases and rules recall 0.450, high severity 0.418, false
-  positives 0.067; with the model, 0.567, 0.478 and 0.075 (that second run decided to ship the
-  model). Its misses have not been read; it is the estimate for messages never seen.
+* `crisis_holdout_7.jsonl` (240 messages, written blind, mid-conversation style). First runs:
+  phrases and rules recall 0.450, high severity 0.418, false positives 0.067; with the first model
+  0.567, 0.478 and 0.075. Its misses were then read to widen the cue lists, and the model learned
+  on it; it is no longer unseen.
+* `crisis_holdout_8.jsonl` (240 messages, written blind, night-time chat style): first run with
+  the model trained on the sets above and on `crisis_train_a/b.jsonl` (1,000 messages written for
+  training): recall 0.708, high severity 0.746, false positives 0.058 (phrases alone 0.208, 0.141,
+  0.017; phrases and rules 0.400, 0.380, 0.042). Its misses have not been read.
 
-The model (moderation/crisis_model.py) is trained on every set above but no. 7, so its figures on
+The model (moderation/crisis_model.py) is trained on every set above but no. 8, so its figures on
 them are not an estimate of anything; scripts/train_crisis_model.py prints cross-validated ones.
 
 Where a target fails, the test is an expected failure with the figures (strict: it fails the day
@@ -46,7 +50,7 @@ from moderation.crisis import CrisisDetector
 HERE = Path(__file__).parent
 SETS = (
     "crisis_eval.jsonl", "crisis_dev_indirect.jsonl", "crisis_holdout.jsonl", "crisis_holdout_4.jsonl",
-    "crisis_holdout_5.jsonl", "crisis_holdout_6.jsonl", "crisis_holdout_7.jsonl",
+    "crisis_holdout_5.jsonl", "crisis_holdout_6.jsonl", "crisis_holdout_7.jsonl", "crisis_holdout_8.jsonl",
 )
 HELD_OUT = SETS[2:]
 RECALL, HIGH_RECALL, MAX_FP = 0.95, 0.99, 0.05
@@ -121,53 +125,39 @@ def test_the_sets_are_big_enough_and_in_both_languages():
     assert {r["category"] for r in rows if r["crisis"]} == crisis
 
 
-def _expected_failure(name: str, reason: str) -> Any:
-    return pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason))
+# Where a set falls short of a target today: (set, measure) -> the figures, as a strict expected
+# failure. Update them with docs/crisis.md when the detector or the model changes.
+SHORT = {
+    ("crisis_dev_indirect.jsonl", "high"): "123 of 125 high-severity messages of the indirect set flagged (0.984)",
+    ("crisis_holdout_5.jsonl", "high"): "48 of the 49 high-severity messages of set no. 5 are flagged (0.980)",
+    ("crisis_holdout_6.jsonl", "fp"): "7 of the 120 other messages of set no. 6 are flagged (0.058)",
+    ("crisis_holdout_8.jsonl", "recall"): "85 of the 120 crisis messages of set no. 8, never read, are flagged (0.708)",
+    ("crisis_holdout_8.jsonl", "high"): "53 of 71 high-severity messages of set no. 8, never read, flagged (0.746)",
+    ("crisis_holdout_8.jsonl", "fp"): "7 of the 120 other messages of set no. 8, never read, are flagged (0.058)",
+}
 
 
-@pytest.mark.parametrize("name", [
-    SETS[0], *SETS[2:6],
-    _expected_failure(SETS[1], (
-        "205 of the 220 crisis messages of the indirect development set are flagged (0.932): a crisis "
-        "told through details no cue list holds (see docs/crisis.md, 'Limits')")),
-    _expected_failure(SETS[6], (
-        "68 of the 120 crisis messages of held-out set no. 7, never read, are flagged (0.567) "
-        "(see docs/crisis.md, 'Limits')")),
-])
+def cases(measure: str) -> list[Any]:
+    return [
+        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=f"{SHORT[name, measure]}; see docs/crisis.md"))
+        if (name, measure) in SHORT else name
+        for name in SETS
+    ]
+
+
+@pytest.mark.parametrize("name", cases("recall"))
 def test_recall_on_crisis_messages(results, name):
     figures, table = results[name]
     assert figures.recall >= RECALL, f"recall {figures.recall:.3f}\n{table}"
 
 
-@pytest.mark.parametrize("name", [
-    SETS[0], *SETS[2:4],
-    _expected_failure(SETS[1], (
-        "118 of the 125 high-severity messages of the indirect development set are flagged (0.944) "
-        "(see docs/crisis.md, 'Limits')")),
-    _expected_failure(SETS[4], (
-        "48 of the 49 high-severity messages of held-out set no. 5 are flagged (0.980; 0.245 on its "
-        "first run) (see docs/crisis.md, 'Limits')")),
-    _expected_failure(SETS[5], (
-        "69 of the 72 high-severity messages of held-out set no. 6 are flagged (0.958; 0.514 on its "
-        "first run with the rules) (see docs/crisis.md, 'Limits')")),
-    _expected_failure(SETS[6], (
-        "32 of the 67 high-severity messages of held-out set no. 7, never read, are flagged (0.478) "
-        "(see docs/crisis.md, 'Limits')")),
-])
+@pytest.mark.parametrize("name", cases("high"))
 def test_recall_on_high_severity_messages(results, name):
     figures, table = results[name]
     assert figures.high_recall >= HIGH_RECALL, f"high-severity recall {figures.high_recall:.3f}\n{table}"
 
 
-@pytest.mark.parametrize("name", [
-    *SETS[:5],
-    _expected_failure(SETS[5], (
-        "7 of the 120 other messages of held-out set no. 6 are flagged (0.058): a joke, quotes from "
-        "fiction and recovery stories caught by phrase patterns (see docs/crisis.md, 'Limits')")),
-    _expected_failure(SETS[6], (
-        "9 of the 120 other messages of held-out set no. 7, never read, are flagged (0.075) "
-        "(see docs/crisis.md, 'Limits')")),
-])
+@pytest.mark.parametrize("name", cases("fp"))
 def test_false_positive_rate_on_other_messages(results, name):
     figures, table = results[name]
     assert figures.fp_rate <= MAX_FP, f"false-positive rate {figures.fp_rate:.3f}\n{table}"
