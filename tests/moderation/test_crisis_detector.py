@@ -14,6 +14,7 @@ from moderation.crisis import (
     load_shipped,
     parse_shipped,
 )
+from moderation.normalise import normaliser_for
 
 
 @pytest.fixture(scope="module")
@@ -393,3 +394,40 @@ def test_shipped_rules_catch_crises_told_in_other_words(detector, text, lang):
 ])
 def test_shipped_rules_leave_everyday_messages_with_the_same_words_alone(detector, text, lang):
     assert not flagged(detector, text, lang)
+
+
+# Rule entries that one cue phrase may meet by itself, because that phrase alone says enough:
+# "hide my arms", "je connais le dosage", "je suis sur le toit", "set a date", "je serai plus là".
+# Any other entry met by a single phrase is a mistake of the lists (a phrase in two kinds, or one
+# holding another's words): "easier for everyone" once made every such message an ideation.
+SINGLE_PHRASE_ENTRIES = {
+    "fr": {"body+hide", "body+injury", "hide+injury", "death+wish", "drug+research", "final+gone_soon", "here+place",
+           "intent+research", "resolve+when_set"},
+    "en": {"body+injury", "here+place", "intent+research", "research+when_set"},
+}
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_no_rule_entry_is_met_by_one_cue_phrase_unless_listed(lang):
+    shipped = load_shipped()
+    normalise = normaliser_for(lang)
+    groups = {frozenset(g.split("+")) for r in shipped.rules if r.locale == lang for g in r.when}
+    kinds_of: dict[str, set[str]] = {}
+    for kind in set().union(*groups):
+        for phrase in shipped.lexicons[lang].markers.get(kind, ()):
+            for spelling in expand_phrase(phrase):
+                words = normalise(spelling.rstrip("$").rstrip("*"))
+                if words:
+                    kinds_of.setdefault(words, set()).add(kind)
+    by_first_word: dict[str, list[str]] = {}
+    for words in kinds_of:
+        by_first_word.setdefault(words.split()[0], []).append(words)
+    found = set()
+    for words, kinds in kinds_of.items():
+        met, padded = set(kinds), f" {words} "
+        for token in words.split():
+            for inner in by_first_word.get(token, ()):
+                if f" {inner} " in padded:
+                    met |= kinds_of[inner]
+        found |= {"+".join(sorted(g)) for g in groups if len(g) > 1 and g <= met}
+    assert found <= SINGLE_PHRASE_ENTRIES[lang], sorted(found - SINGLE_PHRASE_ENTRIES[lang])
