@@ -25,10 +25,17 @@ are regression checks, no longer unseen samples:
 * `crisis_holdout_8.jsonl` (240 messages, written blind, night-time chat style): first run with
   the model trained on the sets above and on `crisis_train_a/b.jsonl` (1,000 messages written for
   training): recall 0.708, high severity 0.746, false positives 0.058 (phrases alone 0.208, 0.141,
-  0.017; phrases and rules 0.400, 0.380, 0.042). Its misses have not been read.
+  0.017; phrases and rules 0.400, 0.380, 0.042). Its misses were not read; the model then learned
+  on it.
+* `crisis_holdout_9.jsonl` (240 messages, written blind, many voices and regions): the only set
+  the model has not learned on, and whose misses nobody has read. First run (model trained up to
+  set 7 and `crisis_train_a/b`): recall 0.800, high severity 0.767, false positives 0.092 (phrases
+  alone 0.250, 0.151, 0.058; phrases and rules 0.517, 0.452, 0.075). Second run, the model having
+  learned on set 8 and `crisis_train_c/d/e` (1,500 more messages): 0.808, 0.753, 0.083.
 
-The model (moderation/crisis_model.py) is trained on every set above but no. 8, so its figures on
-them are not an estimate of anything; scripts/train_crisis_model.py prints cross-validated ones.
+`crisis_train_*.jsonl` are training data for the model only (scripts/train_crisis_model.py); they
+are not checked here. The model is trained on every set above but no. 9, so its figures on them
+are not an estimate of anything; the training script prints cross-validated ones.
 
 Where a target fails, the test is an expected failure with the figures (strict: it fails the day
 the target holds, so that the figures here and in docs/crisis.md are brought up to date). Do not
@@ -51,6 +58,7 @@ HERE = Path(__file__).parent
 SETS = (
     "crisis_eval.jsonl", "crisis_dev_indirect.jsonl", "crisis_holdout.jsonl", "crisis_holdout_4.jsonl",
     "crisis_holdout_5.jsonl", "crisis_holdout_6.jsonl", "crisis_holdout_7.jsonl", "crisis_holdout_8.jsonl",
+    "crisis_holdout_9.jsonl",
 )
 HELD_OUT = SETS[2:]
 RECALL, HIGH_RECALL, MAX_FP = 0.95, 0.99, 0.05
@@ -130,10 +138,12 @@ def test_the_sets_are_big_enough_and_in_both_languages():
 SHORT = {
     ("crisis_dev_indirect.jsonl", "high"): "123 of 125 high-severity messages of the indirect set flagged (0.984)",
     ("crisis_holdout_5.jsonl", "high"): "48 of the 49 high-severity messages of set no. 5 are flagged (0.980)",
+    ("crisis_holdout_6.jsonl", "high"): "71 of the 72 high-severity messages of set no. 6 are flagged (0.986)",
     ("crisis_holdout_6.jsonl", "fp"): "7 of the 120 other messages of set no. 6 are flagged (0.058)",
-    ("crisis_holdout_8.jsonl", "recall"): "85 of the 120 crisis messages of set no. 8, never read, are flagged (0.708)",
-    ("crisis_holdout_8.jsonl", "high"): "53 of 71 high-severity messages of set no. 8, never read, flagged (0.746)",
-    ("crisis_holdout_8.jsonl", "fp"): "7 of the 120 other messages of set no. 8, never read, are flagged (0.058)",
+    ("crisis_holdout_8.jsonl", "high"): "69 of the 71 high-severity messages of set no. 8 are flagged (0.972)",
+    ("crisis_holdout_9.jsonl", "recall"): "97 of the 120 crisis messages of set no. 9, never read, are flagged (0.808)",
+    ("crisis_holdout_9.jsonl", "high"): "55 of 73 high-severity messages of set no. 9, never read, flagged (0.753)",
+    ("crisis_holdout_9.jsonl", "fp"): "10 of the 120 other messages of set no. 9, never read, are flagged (0.083)",
 }
 
 

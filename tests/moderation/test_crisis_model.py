@@ -87,4 +87,4 @@ def test_the_shipped_model_was_trained_on_the_current_sets_and_cue_lists():
 
 def test_no_unseen_held_out_set_was_trained_on():
     shipped = json.loads(MODEL_FILE.read_text("utf-8"))["trained_on"]
-    assert "crisis_holdout_8.jsonl" not in shipped
+    assert "crisis_holdout_9.jsonl" not in shipped
