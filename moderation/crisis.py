@@ -74,6 +74,15 @@ _MODEL_CATEGORY_CUES: Final = (
 _PATTERN, _EXCLUSION, _MARKER, _ELONGATION = 0, 1, 2, 3
 
 
+def _check_labels(what: str, locale: str, category: str, severity: str) -> None:
+    if locale not in LANGS:
+        raise ValueError(f"{what}: unknown locale {locale!r}")
+    if category not in CATEGORIES:
+        raise ValueError(f"{what}: unknown category {category!r}")
+    if severity not in SEVERITIES[1:]:
+        raise ValueError(f"{what}: unknown severity {severity!r}")
+
+
 @dataclass(frozen=True, slots=True)
 class Pattern:
     """One crisis phrase. ``phrase`` is ordinary spelling with ``{a|b|}`` alternatives (an empty one
@@ -94,12 +103,7 @@ class Pattern:
     needs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.locale not in LANGS:
-            raise ValueError(f"pattern {self.id}: unknown locale {self.locale!r}")
-        if self.category not in CATEGORIES:
-            raise ValueError(f"pattern {self.id}: unknown category {self.category!r}")
-        if self.severity not in SEVERITIES[1:]:
-            raise ValueError(f"pattern {self.id}: unknown severity {self.severity!r}")
+        _check_labels(f"pattern {self.id}", self.locale, self.category, self.severity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,12 +124,7 @@ class Rule:
     unless: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.locale not in LANGS:
-            raise ValueError(f"rule {self.id}: unknown locale {self.locale!r}")
-        if self.category not in CATEGORIES:
-            raise ValueError(f"rule {self.id}: unknown category {self.category!r}")
-        if self.severity not in SEVERITIES[1:]:
-            raise ValueError(f"rule {self.id}: unknown severity {self.severity!r}")
+        _check_labels(f"rule {self.id}", self.locale, self.category, self.severity)
         if not self.when:
             raise ValueError(f"rule {self.id}: empty 'when'")
 
