@@ -1,6 +1,7 @@
 """Print the Markdown table of docs/crisis.md: recall and false-positive rate per category on the
 two development sets and on the one held-out set nobody has read nor trained on, as the detector
-stands now (each held-out set's first, blind run is history kept in docs/crisis.md). Run: ``python bench/crisis_eval_report.py``."""
+stands now (each held-out set's first, blind run is history kept in docs/crisis.md).
+Run: ``python bench/crisis_eval_report.py``."""
 
 from __future__ import annotations
 
