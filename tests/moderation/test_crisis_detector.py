@@ -30,6 +30,8 @@ def flagged(detector: CrisisDetector, text: str, lang: str) -> bool:
     ("je suis mort de rire", "fr"), ("je meurs de faim", "fr"), ("on a tué le temps", "fr"),
     ("je veux mourir de honte", "fr"), ("this exam is killing me", "en"), ("i could kill for a coffee", "en"),
     ("i'm dying to see it", "en"), ("dead tired", "en"), ("that dress is to die for", "en"),
+    ("demander de l'aide c'est pas être faible", "fr"), ("« être ou ne pas être », on étudie Hamlet", "fr"),
+    ("to be or not to be, we read Hamlet today", "en"),
 ])
 def test_idioms_are_not_flagged(detector, text, lang):
     assert not flagged(detector, text, lang)
