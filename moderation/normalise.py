@@ -60,6 +60,7 @@ _SPACE_BITS: Final = bytes(1 if b == 0x20 else 0 for b in range(256))
 # Three one-letter words in a row; it starts on a space, which the engine finds fast.
 _SPACED_GATE: Final = re.compile(r" [a-z] +[a-z] +[a-z] ")
 _CHUNKS: Final = re.compile(r"\S+")
+_BORN: Final = re.compile(r"(?<!\w)né(?!\w)")
 _DOUBLES: Final = re.compile(r"([a-z])\1")
 
 
@@ -167,6 +168,11 @@ class Normaliser:
                     s = s.replace(emoji, f" {LAUGH} ")
             if "œ" in s or "æ" in s:
                 s = s.replace("œ", "oe").replace("æ", "ae")
+            if "né" in s:
+                # "né" would lose its accent and then read as the negation "ne", which is dropped:
+                # "pas être né" would become "pas être", as in "c'est pas être faible". It is
+                # read as "née" instead, so both genders meet the same phrases.
+                s = _BORN.sub("née", s)
             # NFKD splits accents off their letters and folds fullwidth and mathematical letters
             # to plain ones; dropping what is left outside ASCII removes accents and emoji alike.
             s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode("ascii").lower()

@@ -37,8 +37,11 @@ TRAIN = (
     "crisis_holdout_7.jsonl", "crisis_holdout_8.jsonl",
 )
 OUT = ROOT / "moderation" / "data" / "crisis_model.json"
-# The cue lists are features too: a change to them calls for training again.
-PATTERNS = ROOT / "moderation" / "data" / "crisis_patterns.toml"
+# The cue lists and the normalisation make the features too: a change to them calls for training again.
+FEATURE_SOURCES = (
+    ROOT / "moderation" / "data" / "crisis_patterns.toml", ROOT / "moderation" / "normalise.py",
+    ROOT / "moderation" / "normalise_tables.py",
+)
 
 
 def rows(lang: str) -> list[dict[str, object]]:
@@ -86,8 +89,8 @@ def main() -> None:
     out: dict[str, object] = {
         "about": "Weights of the crisis detector's linear model; written by scripts/train_crisis_model.py.",
         "trained_on": {
-            **{name: hashlib.sha256((SETS / name).read_bytes()).hexdigest() for name in TRAIN},
-            PATTERNS.name: hashlib.sha256(PATTERNS.read_bytes()).hexdigest(),
+            str(path.relative_to(ROOT)): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in (*(SETS / name for name in TRAIN), *FEATURE_SOURCES)
         },
         "max_fp": args.max_fp, "c": args.c, "cross_validated": {}, "models": {},
     }

@@ -104,3 +104,11 @@ def test_tokens_carry_the_raw_span_they_came_from():
 def test_unknown_language_is_refused():
     with pytest.raises(ValueError, match="no normalisation tables"):
         Normaliser("de")
+
+
+def test_born_is_not_read_as_the_dropped_negation():
+    """"né" would lose its accent and read as the negation "ne", which is dropped: "pas être né"
+    would become "pas être", as in "c'est pas être faible"."""
+    assert normalise("je regrette d'être né", "fr") == normalise("je regrette d'être née", "fr")
+    assert normalise("je regrette d'être né", "fr") != normalise("je regrette d'être", "fr")
+    assert normalise("je ne sais pas", "fr") == "je sais pas"
