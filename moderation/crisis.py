@@ -63,8 +63,9 @@ CATEGORIES: Final = ("ideation", "plan", "self_harm", "farewell", "concern_other
 SEVERITIES: Final = ("none", "low", "medium", "high")
 _RANK: Final = {name: rank for rank, name in enumerate(SEVERITIES)}
 _NEVER_SOFTENED: Final = frozenset({"plan", "farewell"})
-# What a flag from the model alone is filed under: the first category whose cue kinds the
-# message holds, else ideation. The category picks the card's text ("someone else" or "you").
+# What a flag from the model alone is filed under when the model has no category weights: the
+# first category whose cue kinds the message holds, else ideation. The category picks the card's
+# text ("someone else" or "you").
 _MODEL_CATEGORY_CUES: Final = (
     ("concern_other", frozenset({"relation"})),
     ("self_harm", frozenset({"hurt_self", "injury", "injury_now", "self_hurt"})),
@@ -498,7 +499,9 @@ class CrisisDetector:
             model = locale.model
             if model is None or not model.flags(norm, signals):
                 continue
-            category = next((c for c, cues in _MODEL_CATEGORY_CUES if cues & signals), "ideation")
+            category = model.category(norm, signals) or next(
+                (c for c, cues in _MODEL_CATEGORY_CUES if cues & signals), "ideation",
+            )
             return CrisisResult(
                 flagged=True, severity="medium", categories=(category,), matches=(model_id(locale.lang),),
             )

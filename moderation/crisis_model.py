@@ -48,6 +48,9 @@ class LinearModel:
     bias: float
     threshold: float
     weights: Mapping[str, float]
+    # Per crisis category, a model of the same features whose highest score names the category of
+    # a flag from this model (it picks the card's text: "you" or "someone else"); none: no guess.
+    categories: Mapping[str, LinearModel] = field(default_factory=dict)
     # The same weights split by kind of feature, so that reading a message builds no feature
     # names for its words: see `score_message`.
     _words: dict[str, float] = field(init=False, repr=False, compare=False)
@@ -87,14 +90,28 @@ class LinearModel:
     def flags(self, norm: str, kinds: Iterable[str]) -> bool:
         return self.score_message(norm, kinds) >= self.threshold
 
+    def category(self, norm: str, kinds: Iterable[str]) -> str | None:
+        """The category whose model scores the message highest, or None without category models."""
+        if not self.categories:
+            return None
+        seen = tuple(kinds)
+        return max(self.categories, key=lambda name: self.categories[name].score_message(norm, seen))
+
 
 def parse_models(data: Mapping[str, Any]) -> dict[str, LinearModel]:
     """The per-language models of the parsed data file."""
     models = {}
     for lang, raw in data.get("models", {}).items():
+        categories = {
+            str(name): LinearModel(
+                lang=lang, bias=float(part["bias"]), threshold=0.0,
+                weights={str(k): float(v) for k, v in part["weights"].items()},
+            )
+            for name, part in raw.get("categories", {}).items()
+        }
         models[lang] = LinearModel(
             lang=lang, bias=float(raw["bias"]), threshold=float(raw["threshold"]),
-            weights={str(k): float(v) for k, v in raw["weights"].items()},
+            weights={str(k): float(v) for k, v in raw["weights"].items()}, categories=categories,
         )
     return models
 

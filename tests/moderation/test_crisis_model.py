@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from moderation.crisis import CrisisDetector, model_id
+from moderation.crisis import CATEGORIES, CrisisDetector, model_id
 from moderation.crisis_model import LinearModel, features, load_shipped_models, parse_models
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,3 +88,26 @@ def test_the_shipped_model_was_trained_on_the_current_sets_cue_lists_and_normali
 def test_no_unseen_held_out_set_was_trained_on():
     shipped = json.loads(MODEL_FILE.read_text("utf-8"))["trained_on"]
     assert "tests/moderation/crisis_holdout_9.jsonl" not in shipped
+
+
+def _flagging(categories: dict[str, LinearModel]) -> LinearModel:
+    return LinearModel(lang="fr", bias=0.0, threshold=1.0, weights={"w:lanterne": 2.0}, categories=categories)
+
+
+def test_a_flag_from_the_model_alone_takes_the_category_its_category_weights_score_highest():
+    categories = {
+        "ideation": LinearModel(lang="fr", bias=0.5, threshold=0.0, weights={}),
+        "concern_other": LinearModel(lang="fr", bias=0.0, threshold=0.0, weights={"w:soeur": 2.0}),
+    }
+    detector = CrisisDetector([], {}, models={"fr": _flagging(categories)})
+    assert detector.detect("la lanterne", "fr").categories == ("ideation",)
+    assert detector.detect("ma sœur et la lanterne", "fr").categories == ("concern_other",)
+
+
+def test_without_category_weights_the_category_comes_from_the_cues():
+    detector = CrisisDetector([], {}, models={"fr": _flagging({})})
+    assert detector.detect("la lanterne", "fr").categories == ("ideation",)
+
+
+def test_the_shipped_models_name_every_crisis_category():
+    assert all(set(m.categories) == set(CATEGORIES) for m in load_shipped_models().values())
