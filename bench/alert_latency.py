@@ -59,7 +59,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from harness import descendants, free_ports, snapshot  # bench/ is the script's own folder
+from harness import descendants, free_ports, log_tails, snapshot, stop_groups  # bench/ is the script's own folder
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -197,11 +197,7 @@ class Servers:
         return f"ws://127.0.0.1:{self.ports[i]}/ws"
 
     def log_tail(self, lines: int = 20) -> str:
-        out = []
-        for path in self.logs:
-            with contextlib.suppress(OSError):
-                out.append(f"--- {path.name}\n" + "\n".join(path.read_text(errors="replace").splitlines()[-lines:]))
-        return "\n".join(out)
+        return log_tails(self.logs, lines)
 
     def start(self, env: dict[str, str], workdir: Path) -> None:
         port = free_ports(1)[0]
@@ -230,17 +226,7 @@ class Servers:
             time.sleep(0.1)
 
     def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGINT)
-        for proc in self.procs:
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
+        stop_groups(self.procs)
 
 
 def add_helper(env: dict[str, str], workdir: Path) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["ROOT", "descendants", "free_ports", "snapshot"]
+__all__ = ["ROOT", "descendants", "free_ports", "log_tails", "snapshot", "stop_groups"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,3 +45,29 @@ def snapshot(rev: str) -> Path:
     archive = subprocess.run(["git", "archive", rev], cwd=ROOT, capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
     return dest
+
+
+def log_tails(paths: Sequence[Path], lines: int) -> str:
+    """The last `lines` lines of each server log, for an error message."""
+    out = []
+    for path in paths:
+        with contextlib.suppress(OSError):
+            out.append(f"--- {path.name}\n" + "\n".join(path.read_text(errors="replace").splitlines()[-lines:]))
+    return "\n".join(out)
+
+
+def stop_groups(procs: Sequence[subprocess.Popen[bytes]]) -> None:
+    """Stop each process group started with `start_new_session`, then wait for it: SIGINT, not
+    SIGTERM, because uvicorn re-raises the signal after its graceful shutdown and only an interrupt
+    lets cProfile (`run.py --profile`) write its file on the way out; SIGKILL after 20 s."""
+    for proc in procs:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGINT)
+    for proc in procs:
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)

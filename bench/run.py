@@ -43,7 +43,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from harness import descendants, free_ports, snapshot  # bench/ is the script's own folder
+from harness import descendants, free_ports, log_tails, snapshot, stop_groups  # bench/ is the script's own folder
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -157,26 +157,10 @@ class Server:
         return [f"ws://127.0.0.1:{p}/ws" for p in self.ports]
 
     def log_tail(self, lines: int = 15) -> str:
-        out = []
-        for path in self.logs:
-            with contextlib.suppress(OSError):
-                out.append(f"--- {path.name}\n" + "\n".join(path.read_text(errors="replace").splitlines()[-lines:]))
-        return "\n".join(out)
+        return log_tails(self.logs, lines)
 
     def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                # SIGINT, not SIGTERM: uvicorn re-raises the signal after its graceful shutdown,
-                # and only an interrupt lets cProfile (--profile) write its file on the way out.
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGINT)
-        for proc in self.procs:
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
+        stop_groups(self.procs)
 
 
 def wait_ready(server: Server, http: bool, limit_s: float = 90.0) -> None:
