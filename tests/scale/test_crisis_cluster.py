@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.admin.conftest import log_in, staff_member
+from tests.admin.conftest import Staff, log_in, staff_member
 from tests.conftest import Peer, Server, test_room
 from tests.scale.conftest import Cluster, OwnRedis, Process, wait_healthy
 
@@ -122,13 +122,20 @@ async def test_an_unclaimed_alert_goes_to_every_helper_then_to_the_admins(cluste
     assert second["resources"]
 
 
-async def test_with_no_helper_of_the_room_every_helper_on_duty_is_alerted_at_once(cluster: Cluster) -> None:
+async def crisis_with_only_a_helper_of_another_room(cluster: Cluster) -> tuple[Process, Staff, Peer, Peer]:
+    """Bruno, helper of room B only, on duty on the second process; a writer on the first says a
+    crisis in room A. The second process, Bruno, his connection and the writer."""
     local, remote = await setup(cluster)
     bruno = await staff_member(local, "bruno", rooms=frozenset({B}))
     helper_b = await on_duty(remote, bruno.token)
     writer = await local.peer()
     await writer.join(A)
     await writer.say(A, CRISIS)
+    return remote, bruno, helper_b, writer
+
+
+async def test_with_no_helper_of_the_room_every_helper_on_duty_is_alerted_at_once(cluster: Cluster) -> None:
+    _, _, helper_b, writer = await crisis_with_only_a_helper_of_another_room(cluster)
     assert (await crisis_alert(helper_b, timeout=2))["escalation"] == 1
     assert (await writer.expect("pointer"))["stage"] == "alerted"
 
@@ -144,12 +151,7 @@ async def test_with_nobody_on_duty_the_card_says_so_at_once(cluster: Cluster) ->
 
 async def test_a_helper_of_another_room_reached_by_escalation_can_take_it(cluster: Cluster) -> None:
     """Alerted because nobody of the room is on duty, they can claim it and open its context."""
-    local, remote = await setup(cluster)
-    bruno = await staff_member(local, "bruno", rooms=frozenset({B}))
-    helper_b = await on_duty(remote, bruno.token)
-    writer = await local.peer()
-    await writer.join(A)
-    await writer.say(A, CRISIS)
+    remote, bruno, helper_b, _ = await crisis_with_only_a_helper_of_another_room(cluster)
     item = await crisis_alert(helper_b, timeout=2)
     await helper_b.send({"type": "claim", "item": item["id"], "ref": "c"})
     assert (await helper_b.reply("c"))["status"] == "claimed"
