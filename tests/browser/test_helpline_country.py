@@ -73,6 +73,17 @@ async def write(page: Page, text: str) -> Locator:
     return card
 
 
+async def choose_country(box: Locator, country: str, tel: str) -> Locator:
+    """Choose `country` in the box's own choice, as a keyboard user would (focus first), and see
+    its first line `tel` replace France's 3114 there. The choice, to check where focus stays."""
+    choice = box.get_by_label("Numéros d'aide pour :")
+    await choice.focus()
+    await choice.select_option(country)
+    await expect(box.locator(f'a.tel[href="tel:{tel}"]')).to_be_visible()
+    await expect(box.locator('a.tel[href="tel:3114"]')).to_have_count(0)
+    return choice
+
+
 async def shot(page: Page, name: str) -> None:
     """For a person to look at: the page, then the card and the side card whole (a tall window)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -126,11 +137,7 @@ async def test_the_country_changes_in_the_card_already_shown(server: Server, bro
     card = await write(page, "je veux mourir")
     await expect(card.locator('a.tel[href="tel:3114"]')).to_be_visible()
     following = (await card.locator(".pointer-text p").last.inner_text()).strip()
-    choice = card.get_by_label("Numéros d'aide pour :")
-    await choice.focus()
-    await choice.select_option("BE")
-    await expect(card.locator('a.tel[href="tel:080032123"]')).to_be_visible()
-    await expect(card.locator('a.tel[href="tel:3114"]')).to_have_count(0)
+    choice = await choose_country(card, "BE", "080032123")
     await expect(card.locator(".pointer-text")).to_contain_text("0800 32 123")
     await expect(card.locator(".pointer-text p").last).to_have_text(following)
     await expect(choice).to_be_focused()
@@ -230,11 +237,7 @@ async def test_a_closed_room_has_the_choice_too(server_factory: ServerFactory, b
     closed = page.locator('[data-notice="closed"]')
     await expect(closed).to_contain_text("Le salon est fermé pour le moment")
     await expect(closed.locator('a.tel[href="tel:3114"]')).to_be_visible()
-    choice = closed.get_by_label("Numéros d'aide pour :")
-    await choice.focus()
-    await choice.select_option("CH")
-    await expect(closed.locator('a.tel[href="tel:143"]')).to_be_visible()
-    await expect(closed.locator('a.tel[href="tel:3114"]')).to_have_count(0)
+    choice = await choose_country(closed, "CH", "143")
     await expect(closed.locator('a.sms[href="sms:147"]')).to_have_text("Envoyer un SMS au 147")
     await said_hello_with(server, page, "fr-CH", writable=False)
     await expect(closed).to_contain_text("Le salon est fermé pour le moment")
