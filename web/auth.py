@@ -69,6 +69,7 @@ def client_key(request: Request, now: float | None = None) -> str:
     be matched with today's, and the address itself is never kept. An attempt counter that
     spans midnight starts again: a small price next to keeping a stable address fingerprint.
     """
+    # The address goes into the keyed hash below and nowhere else: not kept, not logged, not returned.
     address = request.client.host if request.client else "unknown"
     day = int((time.time() if now is None else now) // _ORIGIN_KEY_PERIOD_S)
     secret = _services(request).config.secret_key.encode()
