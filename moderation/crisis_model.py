@@ -55,18 +55,45 @@ class LinearModel:
     # names for its words: see `score_message`.
     _words: dict[str, float] = field(init=False, repr=False, compare=False)
     _pairs: Any = field(init=False, repr=False, compare=False)
+    _pair_weights: list[float] = field(init=False, repr=False, compare=False)
+    # The category models merged: per feature, the tuple of its weights in each category, so that
+    # one pass over the message scores them all (five passes cost 40 µs, one about 8).
+    _names: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _rows: dict[str, tuple[float, ...]] = field(init=False, repr=False, compare=False)
+    _row_words: dict[str, tuple[float, ...]] = field(init=False, repr=False, compare=False)
+    _row_pairs: Any = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_words", {k[2:]: v for k, v in self.weights.items() if k.startswith("w:")})
         # Pairs of words through an automaton: only the pairs that have a weight cost anything,
         # where building every pair of the message would cost a string each.
+        # Its values are indexes into `_pair_weights`: a set of small ints is the cheapest way to
+        # count a pair once however often it occurs.
         pairs = ahocorasick.Automaton()
-        for index, (name, weight) in enumerate(self.weights.items()):
+        pair_weights: list[float] = []
+        for name, weight in self.weights.items():
             if name.startswith("b:"):
-                pairs.add_word(f" {name[2:]} ", (index, weight))
+                pairs.add_word(f" {name[2:]} ", len(pair_weights))
+                pair_weights.append(weight)
         if len(pairs):
             pairs.make_automaton()
         object.__setattr__(self, "_pairs", pairs if len(pairs) else None)
+        object.__setattr__(self, "_pair_weights", pair_weights)
+        names = tuple(self.categories)
+        rows: dict[str, list[float]] = {}
+        for column, name in enumerate(names):
+            for feature, weight in self.categories[name].weights.items():
+                rows.setdefault(feature, [0.0] * len(names))[column] = weight
+        row_pairs = ahocorasick.Automaton()
+        for feature, row in rows.items():
+            if feature.startswith("b:"):
+                row_pairs.add_word(f" {feature[2:]} ", (feature, tuple(row)))
+        if len(row_pairs):
+            row_pairs.make_automaton()
+        object.__setattr__(self, "_names", names)
+        object.__setattr__(self, "_rows", {feature: tuple(row) for feature, row in rows.items()})
+        object.__setattr__(self, "_row_words", {f[2:]: tuple(row) for f, row in rows.items() if f.startswith("w:")})
+        object.__setattr__(self, "_row_pairs", row_pairs if len(row_pairs) else None)
 
     def score(self, feats: Iterable[str]) -> float:
         get = self.weights.get
@@ -79,7 +106,7 @@ class LinearModel:
         total = self.bias + sum(map(self._words.get, set(norm.split()), repeat(0.0)))
         if self._pairs is not None:
             padded = norm if norm.startswith(" ") and norm.endswith(" ") else f" {norm} "
-            total += sum(weight for _, weight in {found for _, found in self._pairs.iter(padded)})
+            total += sum(map(self._pair_weights.__getitem__, {index for _, index in self._pairs.iter(padded)}))
         seen = sorted(set(kinds))
         if seen:
             get = self.weights.get
@@ -94,8 +121,19 @@ class LinearModel:
         """The category whose model scores the message highest, or None without category models."""
         if not self.categories:
             return None
-        seen = tuple(kinds)
-        return max(self.categories, key=lambda name: self.categories[name].score_message(norm, seen))
+        get = self._rows.get
+        # A feature counts once, as in `score`: words through a set, pairs through a dict.
+        found = [row for row in map(self._row_words.get, set(norm.split())) if row is not None]
+        if self._row_pairs is not None:
+            padded = norm if norm.startswith(" ") and norm.endswith(" ") else f" {norm} "
+            found += dict(hit for _, hit in self._row_pairs.iter(padded)).values()
+        seen = sorted(set(kinds))
+        names = [f"k:{k}" for k in seen] + [f"kk:{a}+{b}" for i, a in enumerate(seen) for b in seen[i + 1:]]
+        found += [row for row in map(get, names) if row is not None]
+        totals = [self.categories[name].bias for name in self._names]
+        for column, weights in enumerate(zip(*found, strict=True)):
+            totals[column] += sum(weights)
+        return self._names[max(range(len(totals)), key=totals.__getitem__)]
 
 
 def parse_models(data: Mapping[str, Any]) -> dict[str, LinearModel]:
