@@ -71,6 +71,19 @@ def test_the_shipped_weights_read_messages_as_their_features_say():
         assert model.score_message(norm, kinds) == pytest.approx(model.score(feats)), row["text"]
 
 
+
+def test_the_shipped_category_weights_read_in_one_pass_pick_the_category_each_scores_highest():
+    detector = CrisisDetector.with_overrides(disabled=[model_id("fr"), model_id("en")])
+    models = load_shipped_models()
+    rows = [json.loads(line) for line in (ROOT / "tests/moderation/crisis_eval.jsonl").read_text("utf-8").splitlines()]
+    for row in rows[::5]:
+        feats = detector.features(row["text"], row["lang"])
+        norm = detector._locales[row["lang"]].scan(row["text"])[0]
+        kinds = [f[2:] for f in feats if f.startswith("k:")]
+        model = models[row["lang"]]
+        scores = {name: part.score(feats) for name, part in model.categories.items()}
+        assert scores[model.category(norm, kinds)] == pytest.approx(max(scores.values())), row["text"]
+
 def test_the_models_file_is_parsed_per_language():
     parsed = parse_models({"models": {"en": {"bias": 0.5, "threshold": 1, "weights": {"w:x": 2}}}})
     assert parsed["en"].score(["w:x", "w:y"]) == pytest.approx(2.5)
