@@ -233,10 +233,10 @@ class _Locale:
         signals = frozenset(kind for when in self.when for group in when for kind in group)
         # Each rule entry filed under one of its kinds, so that a message with a cue or two checks
         # only the few entries those could complete, not every entry of every rule.
-        self.groups_by_kind: dict[str, list[frozenset[str]]] = {}
-        for when in self.when:
+        self.rules_by_kind: dict[str, list[tuple[frozenset[str], int]]] = {}
+        for index, when in enumerate(self.when):
             for group in when:
-                self.groups_by_kind.setdefault(min(group), []).append(group)
+                self.rules_by_kind.setdefault(min(group), []).append((group, index))
         # The marker kinds some pattern needs or some rule combines: an idiom that overlaps one of
         # these cancels it ("prête pour le rendez-vous" is no resolve); markers that cancel a match stay.
         self.cues = frozenset(kind for need in self.needs for group in need for kind in group) | signals
@@ -308,15 +308,16 @@ class _Locale:
         return hits
 
     def _rule_may_hold(self, signals: set[str]) -> bool:
-        by_kind = self.groups_by_kind
-        return any(group <= signals for kind in signals for group in by_kind.get(kind, ()))
+        by_kind = self.rules_by_kind
+        return any(group <= signals for kind in signals for group, _ in by_kind.get(kind, ()))
 
     def held_rules(self, markers: set[str]) -> list[int]:
         """The indexes of the rules the message's markers meet and nothing cancels."""
         held: list[int] = []
-        for index, rule in enumerate(self.rules):
-            if not any(group <= markers for group in self.when[index]):
-                continue
+        by_kind = self.rules_by_kind
+        met = {index for kind in markers for group, index in by_kind.get(kind, ()) if group <= markers}
+        for index in sorted(met):
+            rule = self.rules[index]
             if rule.category == "concern_other" and ("relation" not in markers or "media" in markers):
                 continue
             if _cancelled(rule.unless, markers):
