@@ -21,7 +21,7 @@ from chat.sessions import Session
 from moderation.audit import Actor, AuditEntry
 from moderation.crisis import CrisisResult
 from moderation.pointer import about_someone_else
-from moderation.queue import Conflict, Item, QueueStore, escalated_to
+from moderation.queue import Conflict, Item, QueueStore, escalated_to, held_reason
 from rooms.records import StoredMessage, format_message_id
 
 if TYPE_CHECKING:
@@ -132,9 +132,12 @@ class Desk:
 
     async def crisis(
         self, session: Session, room: str, pseudonym: str, text: str, cw: str | None, seq: int | None,
-        message_id: str, result: CrisisResult,
+        message_id: str, result: CrisisResult, held_item_id: str | None = None,
     ) -> None:
         """A crisis message, published: a priority-3 item to the helpers, and the card to the writer alone.
+
+        A crisis message that is held (``held_item_id``) says so in a reason, so that the helper
+        who reads the alert knows the room has not seen it yet and which item approves it.
 
         The item is stored before anything else, so a failure further on still leaves it for
         the next helper on duty and for the escalation timer.
@@ -143,7 +146,8 @@ class Desk:
         item = await self.queue.create(
             room=room, kind="crisis", priority=3, now=hub.now(), author_session_id=session.id,
             author_pseudonym=pseudonym, author_role=session.role, text=text, cw=cw,
-            reasons=[CRISIS_REASON + c for c in result.categories] + [f"severity: {result.severity}"],
+            reasons=[CRISIS_REASON + c for c in result.categories] + [f"severity: {result.severity}"]
+            + ([held_reason(held_item_id)] if held_item_id is not None else []),
             message_seq=seq,
         )
         figures = await hub.presence_all()
@@ -262,7 +266,9 @@ class Desk:
                     if shown is not None:
                         await hub.republish(shown)
             case "approve":
-                await hub.publish_approved(item)
+                seq = await hub.publish_approved(item)
+                for linked in await self.queue.link_held(item.id, seq, now):
+                    await self.push(linked, new=False)
             case "hide":
                 if item.message_seq is not None:
                     await hub.messages.set_hidden(room, item.message_seq, True)

@@ -464,7 +464,10 @@ class Hub:
             self.send(conn, {"type": "notice", "room": spec.slug, "level": "info", "code": "held",
                              "reason": held_code, "text": held_text(held_code, session.locale), "until": None})
             if crisis is not None and crisis.flagged:
-                await self.desk.crisis(session, spec.slug, pseudonym, text, cw or None, None, held_ack_id(item), crisis)
+                await self.desk.crisis(
+                    session, spec.slug, pseudonym, text, cw or None, None, held_ack_id(item), crisis,
+                    held_item_id=item.id,
+                )
             return
         # In this process, one room's messages are stored and published one after the other,
         # so they leave in id order; across processes the streams restore that order.
@@ -589,8 +592,8 @@ class Hub:
         """A message hidden until a decision, shown again: its frame goes out once more (same id)."""
         await self.streams.publish_event(message.room, _render(message))
 
-    async def publish_approved(self, item: Item) -> None:
-        """A held message a helper approved: stored now, under the next id, and published."""
+    async def publish_approved(self, item: Item) -> int:
+        """A held message a helper approved: stored now, under the next id, and published; its seq."""
         pseudonym = item.author_pseudonym
         async with self._lock(item.room):
             stored = await self.messages.append(
@@ -598,6 +601,7 @@ class Hub:
             )
             await self.streams.publish(item.room, stored.seq, _render(stored))
         await self._desk().queue.set_message(item.id, stored.seq, self.now())
+        return stored.seq
 
     # -- duty (protocol §8) ------------------------------------------------------------------
 

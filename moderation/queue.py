@@ -93,6 +93,11 @@ def _item(row: QueueItemRow) -> Item:
     )
 
 
+def held_reason(held_item_id: str) -> str:
+    """The reason that ties a crisis item to the held item of the same message."""
+    return f"held: {held_item_id}"
+
+
 def _parse_id(item_id: str) -> int | None:
     return int(item_id) if item_id.isdigit() and len(item_id) < 19 else None
 
@@ -176,6 +181,25 @@ class QueueStore:
         key = _parse_id(item_id)
         async with self._sessions.begin() as db:
             await db.execute(update(QueueItemRow).where(QueueItemRow.id == key).values(message_seq=seq, updated_at=now))
+
+    async def link_held(self, held_item_id: str, seq: int, now: datetime) -> list[Item]:
+        """A held message was published: the crisis items raised for it (reason ``held: <id>``)
+        now point at it too. Returns those items."""
+        key = _parse_id(held_item_id)
+        if key is None:
+            return []
+        async with self._sessions.begin() as db:
+            held = await db.get(QueueItemRow, key)
+            if held is None:
+                return []
+            candidates = (await db.execute(select(QueueItemRow).where(
+                QueueItemRow.kind == "crisis", QueueItemRow.room_slug == held.room_slug,
+                QueueItemRow.author_session_id == held.author_session_id, QueueItemRow.message_seq.is_(None),
+            ))).scalars().all()
+            linked = [row for row in candidates if held_reason(held_item_id) in json.loads(row.reasons)]
+            for row in linked:
+                row.message_seq, row.updated_at = seq, now
+            return [_item(row) for row in linked]
 
     async def escalate(self, item_id: str, level: int, now: datetime) -> Item | None:
         """Raise an unresolved item's escalation to `level`; the item when this call raised it, else None.

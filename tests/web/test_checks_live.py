@@ -78,3 +78,30 @@ async def test_a_crisis_message_with_a_phone_number_is_held_yet_alerts_and_gets_
         kinds.add((await helper.expect("alert"))["item"]["kind"])
     assert kinds == {"crisis", "held"}
     assert (await writer.expect("pointer"))["message_id"] == ack["id"]
+
+
+async def test_a_held_crisis_message_s_alert_names_its_held_item_and_points_at_the_message_once_approved(
+    server_factory: ServerFactory,
+) -> None:
+    server = await start(server_factory)
+    staff = await staff_member(server, "alice", rooms=frozenset({ROOM}))
+    helper = await server.peer(token=staff.token)
+    await helper.request({"type": "duty", "on": True, "rooms": [ROOM], "ref": "d"}, "duty")
+    writer, reader = await server.peer(), await server.peer()
+    await writer.join(ROOM)
+    await reader.join(ROOM)
+    ack = await writer.say(ROOM, "je veux mourir ce soir, appelez moi au 06 12 34 56 78")
+    items = {}
+    while len(items) < 2:
+        item = (await helper.expect("alert"))["item"]
+        items[item["kind"]] = item
+    held, crisis = items["held"], items["crisis"]
+    assert ack["id"] == f"held-{held['id']}"
+    assert f"held: {held['id']}" in crisis["reasons"] and crisis["message"]["id"] is None
+    await helper.send({"type": "resolve", "item": held["id"], "action": "approve", "note": "", "ref": "a"})
+    assert (await helper.reply("a"))["status"] == "resolved"
+    published = await reader.expect("message", text="je veux mourir ce soir, appelez moi au 06 12 34 56 78")
+    update = await helper.expect("item")
+    while update["item"]["id"] != crisis["id"]:  # the held item's own update comes first
+        update = await helper.expect("item")
+    assert update["item"]["message"]["id"] == published["id"] and update["item"]["state"] == "open"
