@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.admin.conftest import staff_member
@@ -91,7 +93,7 @@ async def test_a_held_crisis_message_s_alert_names_its_held_item_and_points_at_t
     await writer.join(ROOM)
     await reader.join(ROOM)
     ack = await writer.say(ROOM, "je veux mourir ce soir, appelez moi au 06 12 34 56 78")
-    items = {}
+    items: dict[str, dict[str, Any]] = {}
     while len(items) < 2:
         item = (await helper.expect("alert"))["item"]
         items[item["kind"]] = item
