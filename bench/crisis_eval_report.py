@@ -18,7 +18,7 @@ from moderation.crisis import CrisisDetector  # noqa: E402  (after the path is s
 SETS = {
     "development": "crisis_eval.jsonl",
     "indirect (dev.)": "crisis_dev_indirect.jsonl",
-    "held out no. 9 (never read)": "crisis_holdout_9.jsonl",
+    "held out no. 10 (never read)": "crisis_holdout_10.jsonl",
 }
 CRISIS = ("ideation", "plan", "self_harm", "farewell", "concern_other")
 

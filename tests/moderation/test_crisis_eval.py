@@ -27,17 +27,24 @@ are regression checks, no longer unseen samples:
   training): recall 0.708, high severity 0.746, false positives 0.058 (phrases alone 0.208, 0.141,
   0.017; phrases and rules 0.400, 0.380, 0.042). Its misses were not read; the model then learned
   on it.
-* `crisis_holdout_9.jsonl` (240 messages, written blind, many voices and regions): the only set
-  the model has not learned on, and whose misses nobody has read. First run (model trained up to
-  set 7 and `crisis_train_a/b`): recall 0.800, high severity 0.767, false positives 0.092 (phrases
-  alone 0.250, 0.151, 0.058; phrases and rules 0.517, 0.452, 0.075). Second run, the model having
-  learned on set 8 and `crisis_train_c/d/e` (1,500 more messages): 0.808, 0.753, 0.083. Third
-  run, after a normalisation fix ("né" read as the dropped negation, so that any "pas être …"
-  met "pas être né") and more past-time markers, model trained again: 0.825, 0.767, 0.092.
+* `crisis_holdout_9.jsonl` (240 messages, written blind, many voices and regions). First run
+  (model trained up to set 7 and `crisis_train_a/b`): recall 0.800, high severity 0.767, false
+  positives 0.092 (phrases alone 0.250, 0.151, 0.058; phrases and rules 0.517, 0.452, 0.075).
+  Second run, the model having learned on set 8 and `crisis_train_c/d/e`: 0.808, 0.753, 0.083.
+  Third run, after a normalisation fix: 0.825, 0.767, 0.092. Its misses were never read; the
+  model then learned on it, so it is no longer unseen.
+* `crisis_holdout_10.jsonl` (240 messages, written blind, voices of the themed rooms: grief,
+  addiction, psychosis, eating disorders, farmers, nurses, elders…): the only set the model has
+  not learned on, and whose misses nobody has read. First run (model trained up to set 8):
+  recall 0.692, high severity 0.676, false positives 0.067 (phrases alone 0.175, 0.203, 0.025;
+  phrases and rules 0.367, 0.378, 0.050). Second run, the model having learned on set 9 and
+  `crisis_train_f/g/h` (1,500 more messages): 0.692, 0.703, 0.058.
 
 `crisis_train_*.jsonl` are training data for the model only (scripts/train_crisis_model.py); they
-are not checked here. The model is trained on every set above but no. 9, so its figures on them
-are not an estimate of anything; the training script prints cross-validated ones.
+are not checked here. The model is trained on every set above but no. 10, so its figures on them
+are not an estimate of anything; the training script prints cross-validated ones. Its threshold
+is set for at most 5 % false positives over all of them, hard negatives with the very words of a
+crisis included: figures on a single set move each time it is trained again.
 
 Where a target fails, the test is an expected failure with the figures (strict: it fails the day
 the target holds, so that the figures here and in docs/crisis.md are brought up to date). Do not
@@ -60,7 +67,7 @@ HERE = Path(__file__).parent
 SETS = (
     "crisis_eval.jsonl", "crisis_dev_indirect.jsonl", "crisis_holdout.jsonl", "crisis_holdout_4.jsonl",
     "crisis_holdout_5.jsonl", "crisis_holdout_6.jsonl", "crisis_holdout_7.jsonl", "crisis_holdout_8.jsonl",
-    "crisis_holdout_9.jsonl",
+    "crisis_holdout_9.jsonl", "crisis_holdout_10.jsonl",
 )
 HELD_OUT = SETS[2:]
 RECALL, HIGH_RECALL, MAX_FP = 0.95, 0.99, 0.05
@@ -138,11 +145,16 @@ def test_the_sets_are_big_enough_and_in_both_languages():
 # Where a set falls short of a target today: (set, measure) -> the figures, as a strict expected
 # failure. Update them with docs/crisis.md when the detector or the model changes.
 SHORT = {
+    ("crisis_dev_indirect.jsonl", "high"): "122 of the 125 high-severity messages of the indirect set are flagged (0.976)",
     ("crisis_holdout_5.jsonl", "high"): "48 of the 49 high-severity messages of set no. 5 are flagged (0.980)",
-    ("crisis_holdout_8.jsonl", "high"): "69 of the 71 high-severity messages of set no. 8 are flagged (0.972)",
-    ("crisis_holdout_9.jsonl", "recall"): "99 of the 120 crisis messages of set no. 9, never read, are flagged (0.825)",
-    ("crisis_holdout_9.jsonl", "high"): "56 of 73 high-severity messages of set no. 9, never read, flagged (0.767)",
-    ("crisis_holdout_9.jsonl", "fp"): "11 of the 120 other messages of set no. 9, never read, are flagged (0.092)",
+    ("crisis_holdout_6.jsonl", "high"): "70 of the 72 high-severity messages of set no. 6 are flagged (0.972)",
+    ("crisis_holdout_8.jsonl", "recall"): "111 of the 120 crisis messages of set no. 8 are flagged (0.925)",
+    ("crisis_holdout_8.jsonl", "high"): "68 of the 71 high-severity messages of set no. 8 are flagged (0.958)",
+    ("crisis_holdout_9.jsonl", "high"): "70 of the 73 high-severity messages of set no. 9 are flagged (0.959)",
+    ("crisis_holdout_9.jsonl", "fp"): "9 of the 120 other messages of set no. 9 are flagged (0.075)",
+    ("crisis_holdout_10.jsonl", "recall"): "83 of the 120 crisis messages of set no. 10, never read, are flagged (0.692)",
+    ("crisis_holdout_10.jsonl", "high"): "52 of 74 high-severity messages of set no. 10, never read, flagged (0.703)",
+    ("crisis_holdout_10.jsonl", "fp"): "7 of the 120 other messages of set no. 10, never read, are flagged (0.058)",
 }
 
 
