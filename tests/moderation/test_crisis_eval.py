@@ -145,14 +145,14 @@ def test_the_sets_are_big_enough_and_in_both_languages():
 # Where a set falls short of a target today: (set, measure) -> the figures, as a strict expected
 # failure. Update them with docs/crisis.md when the detector or the model changes.
 SHORT = {
-    ("crisis_dev_indirect.jsonl", "high"): "122 of the 125 high-severity messages of the indirect set are flagged (0.976)",
+    ("crisis_dev_indirect.jsonl", "high"): "122 of the 125 high-severity messages of the indirect set flagged (0.976)",
     ("crisis_holdout_5.jsonl", "high"): "48 of the 49 high-severity messages of set no. 5 are flagged (0.980)",
     ("crisis_holdout_6.jsonl", "high"): "70 of the 72 high-severity messages of set no. 6 are flagged (0.972)",
     ("crisis_holdout_8.jsonl", "recall"): "111 of the 120 crisis messages of set no. 8 are flagged (0.925)",
     ("crisis_holdout_8.jsonl", "high"): "68 of the 71 high-severity messages of set no. 8 are flagged (0.958)",
     ("crisis_holdout_9.jsonl", "high"): "70 of the 73 high-severity messages of set no. 9 are flagged (0.959)",
     ("crisis_holdout_9.jsonl", "fp"): "9 of the 120 other messages of set no. 9 are flagged (0.075)",
-    ("crisis_holdout_10.jsonl", "recall"): "83 of the 120 crisis messages of set no. 10, never read, are flagged (0.692)",
+    ("crisis_holdout_10.jsonl", "recall"): "83 of the 120 crisis messages of set no. 10, never read, flagged (0.692)",
     ("crisis_holdout_10.jsonl", "high"): "52 of 74 high-severity messages of set no. 10, never read, flagged (0.703)",
     ("crisis_holdout_10.jsonl", "fp"): "7 of the 120 other messages of set no. 10, never read, are flagged (0.058)",
 }

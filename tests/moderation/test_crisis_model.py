@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from moderation.crisis import CATEGORIES, CrisisDetector, model_id
-from moderation.crisis_model import LinearModel, features, load_shipped_models, parse_models
+from moderation.crisis_model import CategoryWeights, LinearModel, features, load_shipped_models, parse_models
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_FILE = ROOT / "moderation" / "data" / "crisis_model.json"
@@ -104,14 +104,14 @@ def test_no_unseen_held_out_set_was_trained_on():
     assert "tests/moderation/crisis_holdout_10.jsonl" not in shipped
 
 
-def _flagging(categories: dict[str, LinearModel]) -> LinearModel:
+def _flagging(categories: dict[str, CategoryWeights]) -> LinearModel:
     return LinearModel(lang="fr", bias=0.0, threshold=1.0, weights={"w:lanterne": 2.0}, categories=categories)
 
 
 def test_a_flag_from_the_model_alone_takes_the_category_its_category_weights_score_highest():
     categories = {
-        "ideation": LinearModel(lang="fr", bias=0.5, threshold=0.0, weights={}),
-        "concern_other": LinearModel(lang="fr", bias=0.0, threshold=0.0, weights={"w:soeur": 2.0}),
+        "ideation": CategoryWeights(bias=0.5, weights={}),
+        "concern_other": CategoryWeights(bias=0.0, weights={"w:soeur": 2.0}),
     }
     detector = CrisisDetector([], {}, models={"fr": _flagging(categories)})
     assert detector.detect("la lanterne", "fr").categories == ("ideation",)
