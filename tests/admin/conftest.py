@@ -63,6 +63,14 @@ async def staff_member(
     return await log_in(server, username)
 
 
+async def helper_on_duty(server: Server, room: str, username: str = "alice") -> Peer:
+    """A helper of `room`, connected and on duty for it."""
+    staff = await staff_member(server, username, rooms=frozenset({room}))
+    helper = await server.peer(token=staff.token)
+    await helper.request({"type": "duty", "on": True, "rooms": [room], "ref": "d"}, "duty")
+    return helper
+
+
 async def admin(server: Server, username: str = "admin") -> Staff:
     return await staff_member(server, username, "admin", None)
 

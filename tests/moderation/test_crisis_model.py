@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -59,31 +60,29 @@ def test_a_feature_counts_once_however_often_it_occurs():
     assert not model.flags(" gone gone gone ", ())
 
 
-def test_the_shipped_weights_read_messages_as_their_features_say():
+def shipped_readings(step: int) -> Iterator[tuple[str, list[str], str, list[str], LinearModel]]:
+    """Every `step`-th development message: its text, features, normalised form, cue kinds, and
+    the shipped model of its language."""
     detector = CrisisDetector.with_overrides(disabled=[model_id("fr"), model_id("en")])
     models = load_shipped_models()
     rows = [json.loads(line) for line in (ROOT / "tests/moderation/crisis_eval.jsonl").read_text("utf-8").splitlines()]
-    for row in rows[::7]:
+    for row in rows[::step]:
         feats = detector.features(row["text"], row["lang"])
         norm = detector._locales[row["lang"]].scan(row["text"])[0]
-        kinds = [f[2:] for f in feats if f.startswith("k:")]
-        model = models[row["lang"]]
-        assert model.score_message(norm, kinds) == pytest.approx(model.score(feats)), row["text"]
+        yield row["text"], feats, norm, [f[2:] for f in feats if f.startswith("k:")], models[row["lang"]]
 
+
+def test_the_shipped_weights_read_messages_as_their_features_say():
+    for text, feats, norm, kinds, model in shipped_readings(7):
+        assert model.score_message(norm, kinds) == pytest.approx(model.score(feats)), text
 
 
 def test_the_shipped_category_weights_read_in_one_pass_pick_the_category_each_scores_highest():
-    detector = CrisisDetector.with_overrides(disabled=[model_id("fr"), model_id("en")])
-    models = load_shipped_models()
-    rows = [json.loads(line) for line in (ROOT / "tests/moderation/crisis_eval.jsonl").read_text("utf-8").splitlines()]
-    for row in rows[::5]:
-        feats = detector.features(row["text"], row["lang"])
-        norm = detector._locales[row["lang"]].scan(row["text"])[0]
-        kinds = [f[2:] for f in feats if f.startswith("k:")]
-        model = models[row["lang"]]
+    for text, feats, norm, kinds, model in shipped_readings(5):
         scores = {name: part.score(feats) for name, part in model.categories.items()}
         chosen = model.category(norm, kinds)
-        assert chosen is not None and scores[chosen] == pytest.approx(max(scores.values())), row["text"]
+        assert chosen is not None and scores[chosen] == pytest.approx(max(scores.values())), text
+
 
 def test_the_models_file_is_parsed_per_language():
     parsed = parse_models({"models": {"en": {"bias": 0.5, "threshold": 1, "weights": {"w:x": 2}}}})

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.admin.conftest import staff_member
-from tests.conftest import Server, ServerFactory, test_room
+from tests.admin.conftest import helper_on_duty
+from tests.conftest import Peer, Server, ServerFactory, test_room
 
 pytestmark = pytest.mark.asyncio
 
@@ -52,9 +52,7 @@ async def test_a_helpline_number_is_welcome(server_factory: ServerFactory) -> No
 
 async def test_an_insult_is_published_and_flagged_for_the_helpers(server_factory: ServerFactory) -> None:
     server = await start(server_factory)
-    staff = await staff_member(server, "alice", rooms=frozenset({ROOM}))
-    helper = await server.peer(token=staff.token)
-    await helper.request({"type": "duty", "on": True, "rooms": [ROOM], "ref": "d"}, "duty")
+    helper = await helper_on_duty(server, ROOM)
     writer = await server.peer()
     await writer.join(ROOM)
     ack = await writer.say(ROOM, "t'es vraiment un connard")
@@ -64,21 +62,25 @@ async def test_an_insult_is_published_and_flagged_for_the_helpers(server_factory
     assert any(r.startswith("abusive") for r in alert["item"]["reasons"])
 
 
+async def held_crisis(writer: Peer, helper: Peer) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """A crisis message with a phone number, which is held: its ack, and the helper's alerts by kind."""
+    ack = await writer.say(ROOM, "je veux mourir ce soir, appelez moi au 06 12 34 56 78")
+    items: dict[str, dict[str, Any]] = {}
+    while len(items) < 2:
+        item = (await helper.expect("alert"))["item"]
+        items[item["kind"]] = item
+    return ack, items
+
+
 async def test_a_crisis_message_with_a_phone_number_is_held_yet_alerts_and_gets_the_card(
     server_factory: ServerFactory,
 ) -> None:
     server = await start(server_factory)
-    staff = await staff_member(server, "alice", rooms=frozenset({ROOM}))
-    helper = await server.peer(token=staff.token)
-    await helper.request({"type": "duty", "on": True, "rooms": [ROOM], "ref": "d"}, "duty")
+    helper = await helper_on_duty(server, ROOM)
     writer = await server.peer()
     await writer.join(ROOM)
-    ack = await writer.say(ROOM, "je veux mourir ce soir, appelez moi au 06 12 34 56 78")
-    assert ack["status"] == "held"
-    kinds: set[str] = set()
-    while len(kinds) < 2:
-        kinds.add((await helper.expect("alert"))["item"]["kind"])
-    assert kinds == {"crisis", "held"}
+    ack, items = await held_crisis(writer, helper)
+    assert ack["status"] == "held" and set(items) == {"crisis", "held"}
     assert (await writer.expect("pointer"))["message_id"] == ack["id"]
 
 
@@ -86,17 +88,11 @@ async def test_a_held_crisis_message_s_alert_names_its_held_item_and_points_at_t
     server_factory: ServerFactory,
 ) -> None:
     server = await start(server_factory)
-    staff = await staff_member(server, "alice", rooms=frozenset({ROOM}))
-    helper = await server.peer(token=staff.token)
-    await helper.request({"type": "duty", "on": True, "rooms": [ROOM], "ref": "d"}, "duty")
+    helper = await helper_on_duty(server, ROOM)
     writer, reader = await server.peer(), await server.peer()
     await writer.join(ROOM)
     await reader.join(ROOM)
-    ack = await writer.say(ROOM, "je veux mourir ce soir, appelez moi au 06 12 34 56 78")
-    items: dict[str, dict[str, Any]] = {}
-    while len(items) < 2:
-        item = (await helper.expect("alert"))["item"]
-        items[item["kind"]] = item
+    ack, items = await held_crisis(writer, helper)
     held, crisis = items["held"], items["crisis"]
     assert ack["id"] == f"held-{held['id']}"
     assert f"held: {held['id']}" in crisis["reasons"] and crisis["message"]["id"] is None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from moderation.crisis import CrisisDetector
-from tests.admin.conftest import staff_member
+from tests.admin.conftest import helper_on_duty
 from tests.conftest import ServerFactory, test_room
 
 pytestmark = pytest.mark.asyncio
@@ -22,9 +22,7 @@ async def test_a_crisis_no_phrase_holds_is_published_brings_the_card_and_alerts_
 ) -> None:
     assert CrisisDetector.shipped().detect(text, "fr").matches == (reader_id,)
     server = await server_factory(rooms=[test_room(ROOM)])
-    staff = await staff_member(server, "alice", rooms=frozenset({ROOM}))
-    helper = await server.peer(token=staff.token)
-    await helper.request({"type": "duty", "on": True, "rooms": [ROOM], "ref": "d"}, "duty")
+    helper = await helper_on_duty(server, ROOM)
     writer, reader = await server.peer(), await server.peer()
     await writer.join(ROOM)
     await reader.join(ROOM)
