@@ -73,7 +73,7 @@ class LinearModel:
     # one pass over the message scores them all (five passes cost 40 µs, one about 8), and no
     # category needs lookup tables of its own (they took 37 MiB per process).
     _names: tuple[str, ...] = field(init=False, repr=False, compare=False)
-    _rows: dict[str, tuple[float, ...]] = field(init=False, repr=False, compare=False)
+    _row_kinds: dict[str, tuple[float, ...]] = field(init=False, repr=False, compare=False)
     _row_words: dict[str, tuple[float, ...]] = field(init=False, repr=False, compare=False)
     _row_pairs: Any = field(init=False, repr=False, compare=False)
 
@@ -105,7 +105,7 @@ class LinearModel:
         if len(row_pairs):
             row_pairs.make_automaton()
         object.__setattr__(self, "_names", names)
-        object.__setattr__(self, "_rows", {feature: tuple(row) for feature, row in rows.items()})
+        object.__setattr__(self, "_row_kinds", {f: tuple(row) for f, row in rows.items() if f[:2] in ("k:", "kk")})
         object.__setattr__(self, "_row_words", {f[2:]: tuple(row) for f, row in rows.items() if f.startswith("w:")})
         object.__setattr__(self, "_row_pairs", row_pairs if len(row_pairs) else None)
 
@@ -135,7 +135,7 @@ class LinearModel:
         """The category whose model scores the message highest, or None without category models."""
         if not self.categories:
             return None
-        get = self._rows.get
+        get = self._row_kinds.get
         # A feature counts once, as in `score`: words through a set, pairs through a dict.
         found = [row for row in map(self._row_words.get, set(norm.split())) if row is not None]
         if self._row_pairs is not None:
