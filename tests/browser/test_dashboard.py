@@ -191,6 +191,23 @@ async def test_a_crisis_message_shows_its_cue(server, browser):
     assert problems == []
 
 
+async def test_a_held_crisis_message_s_alert_says_it_is_held_and_which_item_approves_it(server, browser):
+    """A crisis message with a phone number is held: the crisis row says so, in the page's language,
+    with the number of the held item to approve."""
+    await add_account(server, "lea", "helper", frozenset({ROOM}))
+    problems: list[str] = []
+    helper = await dashboard(server, browser, problems, "lea")
+    writer = await room_page(browser, server, problems)
+    await writer.locator("#composer-text").fill("je veux mourir ce soir, appelez moi au 06 12 34 56 78")
+    await writer.locator("#composer-send").click()
+
+    rows = helper.locator("#queue li")
+    await expect(rows).to_have_count(2)
+    crisis, held = rows.filter(has_text="Priorité 3"), rows.filter(has_not_text="Priorité 3")
+    number = (await held.get_attribute("data-id")) or ""
+    await expect(crisis).to_contain_text(f"message retenu, à approuver : élément n° {number}")
+    assert problems == []
+
 async def test_a_helper_speaks_in_a_room_with_the_badge(server, browser):
     """On the room page a logged-in helper may speak as a peer helper: the others see the badge."""
     await add_account(server, "lea", "helper", frozenset({ROOM}))
