@@ -318,7 +318,7 @@ class _Locale:
         met = {index for kind in markers for group, index in by_kind.get(kind, ()) if group <= markers}
         for index in sorted(met):
             rule = self.rules[index]
-            if rule.category == "concern_other" and ("relation" not in markers or "media" in markers):
+            if _concern_without_someone(rule.category, markers):
                 continue
             if _cancelled(rule.unless, markers):
                 continue
@@ -374,7 +374,7 @@ class _Locale:
             # or a concern for someone with no one named, must not hide a nested match that holds.
             if needs[index] and not any(need <= markers for need in needs[index]):
                 continue
-            if pattern.category == "concern_other" and ("relation" not in markers or "media" in markers):
+            if _concern_without_someone(pattern.category, markers):
                 continue
             if end <= reach and not (start == reach_start and end == reach):
                 continue
@@ -400,6 +400,12 @@ class _Locale:
                 continue
             kept.append(hit)
         return kept
+
+
+def _concern_without_someone(category: str, markers: set[str]) -> bool:
+    """A concern for someone else holds only when the message names someone close, and not
+    a character of a film or a book."""
+    return category == "concern_other" and ("relation" not in markers or "media" in markers)
 
 
 def _cancelled(unless: tuple[str, ...], markers: set[str]) -> bool:
