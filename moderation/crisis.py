@@ -23,6 +23,9 @@ How a message is read, in order:
    a film or book.
 4. Severity is the highest of what is left, raised to "high" when the message gives a time
    ("ce soir", "tonight") and lowered one step by laughter, except for a plan or a farewell.
+5. Where no pattern and no rule held, the language's linear model (`moderation.crisis_model`)
+   flags what it scores above its threshold; what it scores a little below is not flagged but
+   marked ``review``: a person should read it (a helper, not the card: the model is unsure).
 
 The phrases live in ``moderation/data/crisis_patterns.toml``; `load_shipped` reads them and
 `CrisisDetector.with_overrides` merges the admins' additions and disabled ids.
@@ -57,6 +60,7 @@ __all__ = [
     "load_shipped",
     "model_id",
     "parse_shipped",
+    "review_id",
 ]
 
 CATEGORIES: Final = ("ideation", "plan", "self_harm", "farewell", "concern_other")
@@ -155,17 +159,20 @@ class Shipped:
 
 @dataclass(frozen=True, slots=True)
 class CrisisResult:
-    """What the detector found. ``matches`` are the ids of the patterns that held, for explaining."""
+    """What the detector found. ``matches`` are the ids of the patterns that held, for explaining.
+    ``review``: not flagged, but close enough that a person should read it (``matches`` then
+    names the language's review tier, "fr.review")."""
 
     flagged: bool
     severity: str
     categories: tuple[str, ...]
     matches: tuple[str, ...]
+    review: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
             "flagged": self.flagged, "severity": self.severity,
-            "categories": list(self.categories), "matches": list(self.matches),
+            "categories": list(self.categories), "matches": list(self.matches), "review": self.review,
         }
 
 
@@ -216,10 +223,14 @@ class _Locale:
 
     def __init__(
         self, lang: str, patterns: Sequence[Pattern], lexicon: Lexicon, rules: Sequence[Rule] = (),
-        model: LinearModel | None = None,
+        model: LinearModel | None = None, review: bool = True,
     ) -> None:
         self.lang = lang
         self.model = model
+        # What a message the model scores just below its threshold gets (None: no review tier).
+        self.review_result = CrisisResult(
+            flagged=False, severity="none", categories=(), matches=(review_id(lang),), review=True,
+        ) if review and model is not None and model.review_threshold is not None else None
         self.normalise: Normaliser = normaliser_for(lang)
         self.patterns = list(patterns)
         self.rules = list(rules)
@@ -420,15 +431,16 @@ class CrisisDetector:
 
     def __init__(
         self, patterns: Sequence[Pattern], lexicons: Mapping[str, Lexicon] | None = None, rules: Sequence[Rule] = (),
-        models: Mapping[str, LinearModel] | None = None,
+        models: Mapping[str, LinearModel] | None = None, no_review: Iterable[str] = (),
     ) -> None:
         if lexicons is None:
             lexicons = load_shipped().lexicons
         models = models or {}
+        quiet = frozenset(no_review)
         self._locales = {
             lang: _Locale(
                 lang, [p for p in patterns if p.locale == lang and p.enabled], lexicons.get(lang, Lexicon()),
-                [r for r in rules if r.locale == lang and r.enabled], models.get(lang),
+                [r for r in rules if r.locale == lang and r.enabled], models.get(lang), lang not in quiet,
             )
             for lang in LANGS
         }
@@ -445,7 +457,7 @@ class CrisisDetector:
     ) -> CrisisDetector:
         """The shipped patterns, rules and models plus the admins' changes: an added pattern with a
         shipped id replaces it, and any id in ``disabled`` (a shipped pattern or rule, an added
-        pattern, or a language's model, "fr.model") is left out."""
+        pattern, a language's model, "fr.model", or its review tier, "fr.review") is left out."""
         base = shipped if shipped is not None else load_shipped()
         by_id = {p.id: p for p in base.patterns}
         by_id.update((p.id, p) for p in added)
@@ -454,6 +466,7 @@ class CrisisDetector:
         return cls(
             [p for p in by_id.values() if p.id not in off], base.lexicons,
             [r for r in base.rules if r.id not in off], models,
+            no_review=[lang for lang in LANGS if review_id(lang) in off],
         )
 
     def _locales_for(self, lang: str) -> Iterator[_Locale]:
@@ -502,9 +515,15 @@ class CrisisDetector:
     def _model_verdict(read: list[tuple[_Locale, str, set[str]]]) -> CrisisResult:
         # Last, and only where no phrase and no rule held: the model adds recall for crises told
         # in words no list has, and stays out of the way of the explained matches.
+        review: CrisisResult | None = None
         for locale, norm, signals in read:
             model = locale.model
-            if model is None or not model.flags(norm, signals):
+            if model is None:
+                continue
+            score = model.score_message(norm, signals)
+            if score < model.threshold:
+                if review is None and locale.review_result is not None and model.for_review(score):
+                    review = locale.review_result
                 continue
             category = model.category(norm, signals) or next(
                 (c for c, cues in _MODEL_CATEGORY_CUES if cues & signals), "ideation",
@@ -512,7 +531,7 @@ class CrisisDetector:
             return CrisisResult(
                 flagged=True, severity="medium", categories=(category,), matches=(model_id(locale.lang),),
             )
-        return NOT_FLAGGED
+        return review or NOT_FLAGGED
 
     def features(self, text: str, lang: str) -> list[str]:
         """The model's features of a message, as `detect` computes them (for training)."""
@@ -574,6 +593,11 @@ def parse_shipped(data: Mapping[str, Any]) -> Shipped:
 def model_id(lang: str) -> str:
     """The id an admin disables a language's model by, and that a flag from it reports."""
     return f"{lang}.model"
+
+
+def review_id(lang: str) -> str:
+    """The id an admin switches off a language's review tier by (see `CrisisResult.review`)."""
+    return f"{lang}.review"
 
 
 @cache

@@ -1,7 +1,8 @@
 """The core of ``entraide crisis check``: JSON lines in, one JSON result line per input line.
 
 Each input line is ``{"text": ..., "lang": ...}``; each output line is the detector's result,
-``{"flagged": bool, "severity": ..., "categories": [...], "matches": [...]}``, or
+``{"flagged": bool, "severity": ..., "categories": [...], "matches": [...], "review": bool}``
+(``review``: not flagged, but a helper should read it; see `moderation.crisis.CrisisResult`), or
 ``{"error": "bad_line", "line": N}`` (N counts from 1) for a line that is not such an object, so
 that one bad line in a batch does not stop the rest. Blank lines are skipped. The caller builds
 the detector with the live configuration (`CrisisDetector.with_overrides`) and does the I/O.

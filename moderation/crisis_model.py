@@ -55,12 +55,15 @@ class CategoryWeights:
 @dataclass(frozen=True, slots=True)
 class LinearModel:
     """Weights of one language's model: a message is flagged when its score reaches ``threshold``.
-    ``threshold`` is a log-odds value chosen in training for a low false-positive rate."""
+    ``threshold`` is a log-odds value chosen in training for a low false-positive rate.
+    ``review_threshold`` (lower; None: no such tier) marks a message a person should read even
+    though it is not flagged: where the model is unsure, a helper's eyes and not a card."""
 
     lang: str
     bias: float
     threshold: float
     weights: Mapping[str, float]
+    review_threshold: float | None = None
     # Per crisis category, a model of the same features whose highest score names the category of
     # a flag from this model (it picks the card's text: "you" or "someone else"); none: no guess.
     categories: Mapping[str, CategoryWeights] = field(default_factory=dict)
@@ -131,6 +134,10 @@ class LinearModel:
     def flags(self, norm: str, kinds: Iterable[str]) -> bool:
         return self.score_message(norm, kinds) >= self.threshold
 
+    def for_review(self, score: float) -> bool:
+        """A score below the flag threshold that a person should still read."""
+        return self.review_threshold is not None and self.review_threshold <= score < self.threshold
+
     def category(self, norm: str, kinds: Iterable[str]) -> str | None:
         """The category whose model scores the message highest, or None without category models."""
         if not self.categories:
@@ -163,6 +170,7 @@ def parse_models(data: Mapping[str, Any]) -> dict[str, LinearModel]:
         models[lang] = LinearModel(
             lang=lang, bias=float(raw["bias"]), threshold=float(raw["threshold"]),
             weights={str(k): float(v) for k, v in raw["weights"].items()}, categories=categories,
+            review_threshold=float(raw["review_threshold"]) if raw.get("review_threshold") is not None else None,
         )
     return models
 

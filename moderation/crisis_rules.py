@@ -1,8 +1,10 @@
 """The admins' changes to the crisis patterns, and the live detector they make with the shipped ones.
 
 The shipped patterns live in `moderation/data/crisis_patterns.toml`; admins add patterns per
-locale, and disable (or enable again) any pattern, shipped or added, and any shipped rule or
-language model (listed beside the patterns with their ``kind``, their ``phrase`` a description). Each change is one row
+locale, and disable (or enable again) any pattern, shipped or added, any shipped rule, a
+language model, or its review tier ("fr.review": the messages a helper should read though the
+model did not flag them), all listed beside the patterns with their ``kind``, their ``phrase`` a
+description. Each change is one row
 of `crisis_pattern_overrides` (see `crisis_models`), written in the same transaction as its
 audit entry ("crisis.pattern.add", ".disable", ".enable", ".remove").
 
@@ -35,6 +37,7 @@ from moderation.crisis import (
     expand_phrase,
     load_shipped,
     model_id,
+    review_id,
 )
 from moderation.crisis_model import load_shipped_models
 from moderation.crisis_models import CrisisOverrideRow
@@ -260,9 +263,15 @@ def _switchable() -> list[tuple[Pattern, str]]:
         (Pattern(id=r.id, locale=r.locale, phrase=" | ".join(r.when), category=r.category, severity=r.severity), "rule")
         for r in load_shipped().rules
     ]
+    models = load_shipped_models()
     out += [
         (Pattern(id=model_id(lang), locale=lang, phrase="model", category="ideation", severity="medium"), "model")
-        for lang in sorted(load_shipped_models())
+        for lang in sorted(models)
+    ]
+    out += [
+        (Pattern(id=review_id(lang), locale=lang, phrase="model: review", category="ideation", severity="low"),
+         "review")
+        for lang in sorted(models) if models[lang].review_threshold is not None
     ]
     return out
 

@@ -3,6 +3,11 @@
 Reasons: "crisis: <category>" for each category, and nothing else: the severity is in the
 result, which the crisis alert carries, and the hub tells a crisis reason by its prefix.
 
+A message the detector marks ``review`` (not flagged; the model scored it just below its
+threshold) is a plain FLAG with priority 2 and the reason "possible distress": a queue item for
+the helpers of the room to read, with no card for the writer, no crisis alert and no escalation.
+A person reads where the model is unsure; a card the writer would find out of place is not sent.
+
 Detection stays in `moderation.crisis` (pure: text in, categories out); this adapter only
 turns a result into a verdict. The verdict never holds or rejects: the message is published,
 and the hub sends the pointer to the writer and an alert to the helpers on duty (protocol §7).
@@ -19,7 +24,10 @@ from moderation.verdict import Action, Verdict
 if TYPE_CHECKING:
     from moderation.pipeline import Candidate
 
-__all__ = ["CrisisCheck"]
+__all__ = ["REVIEW_REASON", "CrisisCheck"]
+
+REVIEW_REASON = "possible distress"
+_REVIEW = Verdict(Action.FLAG, "crisis", (REVIEW_REASON,), priority=2)
 
 
 class CrisisCheck:
@@ -34,7 +42,7 @@ class CrisisCheck:
     def __call__(self, c: Candidate) -> Verdict | None:
         result = self._detect(c.text, c.lang)
         if not result.flagged:
-            return None
+            return _REVIEW if result.review else None
         reasons = self._reasons.get(result.categories)
         if reasons is None:
             reasons = self._reasons[result.categories] = tuple(f"crisis: {cat}" for cat in result.categories)

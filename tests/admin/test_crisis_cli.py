@@ -42,8 +42,8 @@ async def test_check_follows_the_admins_changes(url: str) -> None:
     inputs = [json.dumps(line, ensure_ascii=False) for line in LINES]
     before = await check(url, inputs)
     assert before[0] == {"flagged": True, "severity": "high", "categories": ["ideation"],
-                         "matches": ["fr.ideation.vouloir_mourir"]}
-    assert before[1] == {"flagged": False, "severity": "none", "categories": [], "matches": []}
+                         "matches": ["fr.ideation.vouloir_mourir"], "review": False}
+    assert before[1] == {"flagged": False, "severity": "none", "categories": [], "matches": [], "review": False}
     assert before[2]["matches"] == ["fr.ideation.merite_mourir"]
     assert before[3]["flagged"] is True
 
@@ -59,8 +59,9 @@ async def test_check_follows_the_admins_changes(url: str) -> None:
 
     after = await check(url, inputs)
     assert after[0] == before[0] and after[3] == before[3]
-    assert after[1] == {"flagged": True, "severity": "high", "categories": ["farewell"], "matches": [added.id]}
-    assert after[2] == {"flagged": False, "severity": "none", "categories": [], "matches": []}
+    assert after[1] == {"flagged": True, "severity": "high", "categories": ["farewell"], "matches": [added.id],
+                        "review": False}
+    assert after[2] == {"flagged": False, "severity": "none", "categories": [], "matches": [], "review": False}
 
 
 async def test_a_bad_line_is_reported_and_the_rest_goes_on(url: str) -> None:

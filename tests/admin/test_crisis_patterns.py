@@ -8,9 +8,11 @@ from typing import Any
 import httpx
 import pytest
 
+from moderation.checks.crisis_check import REVIEW_REASON
 from moderation.crisis import CrisisDetector
-from tests.admin.conftest import Staff, admin, call, staff_member
+from tests.admin.conftest import Staff, admin, call, helper_on_duty, staff_member
 from tests.conftest import Peer, Server, ServerFactory, test_room
+from tests.moderation.review_texts import review_texts
 
 pytestmark = pytest.mark.asyncio
 
@@ -74,7 +76,7 @@ async def test_an_added_pattern_flags_the_next_message_at_once(server_factory: S
 
     tried = await call(server, "POST", "/api/admin/crisis/check", boss, json={"text": NEW_PHRASE, "lang": "fr"})
     assert tried.json() == {"flagged": True, "severity": "medium", "categories": ["ideation"],
-                            "matches": [added["id"]]}
+                            "matches": [added["id"]], "review": False}
 
     removed = await write(server, "DELETE", f"/api/admin/crisis/patterns/{added['id']}", boss)
     assert removed.status_code == 200, removed.text
@@ -125,6 +127,29 @@ async def test_shipped_rules_and_models_are_listed_and_a_rule_can_be_disabled(se
     assert not await flagged(writer, "les cachets de xanax, je les ai tous gardés dans un tiroir")
     refused = await write(server, "DELETE", f"/api/admin/crisis/patterns/{RULE_ID}", boss)
     assert refused.status_code == 400
+
+
+async def test_the_review_tier_is_listed_and_switched_off_at_once(server_factory: ServerFactory) -> None:
+    """With it on, a message the model scores just below its threshold reaches the helper on duty as
+    a priority-2 item; switched off in the console, the next such message makes none."""
+    server = await start(server_factory)
+    boss = await admin(server)
+    helper = await helper_on_duty(server, ROOM)
+    writer = await server.peer()
+    await writer.join(ROOM)
+    listed = (await call(server, "GET", "/api/admin/crisis/patterns?locale=fr", boss)).json()
+    assert {p["id"]: p["kind"] for p in listed}["fr.review"] == "review"
+    text, other = review_texts("fr", 2)
+    assert (await writer.say(ROOM, text))["status"] == "published"
+    assert (await helper.expect("alert"))["item"]["reasons"] == [REVIEW_REASON]
+
+    off = await write(server, "POST", "/api/admin/crisis/patterns/fr.review/disable", boss)
+    assert off.json() == {"id": "fr.review", "enabled": False, "changed": True}
+    tried = await call(server, "POST", "/api/admin/crisis/check", boss, json={"text": text, "lang": "fr"})
+    assert tried.json()["review"] is False
+    assert (await writer.say(ROOM, other))["status"] == "published"
+    with pytest.raises(TimeoutError):
+        await helper.expect("alert", timeout=1.5)
 
 
 @pytest.mark.parametrize(("fields", "field"), [

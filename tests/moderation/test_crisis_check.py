@@ -19,8 +19,8 @@ def test_one_result_line_per_input_line(detector):
     lines = ['{"text": "jveux mourir", "lang": "fr"}\n', '{"text": "bonne nuit", "lang": "fr"}\n']
     out = [json.loads(line) for line in run_check(lines, detector)]
     assert out[0] == {"flagged": True, "severity": "high", "categories": ["ideation"],
-                      "matches": ["fr.ideation.vouloir_mourir"]}
-    assert out[1] == {"flagged": False, "severity": "none", "categories": [], "matches": []}
+                      "matches": ["fr.ideation.vouloir_mourir"], "review": False}
+    assert out[1] == {"flagged": False, "severity": "none", "categories": [], "matches": [], "review": False}
 
 
 def test_a_bad_line_gives_an_error_and_the_rest_goes_on(detector):

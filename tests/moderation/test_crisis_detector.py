@@ -145,7 +145,7 @@ def test_laughter_lowers_severity_but_keeps_the_flag(detector):
 
 def test_not_flagged_is_none(detector):
     result = detector.detect("bonjour tout le monde", "fr")
-    assert result.to_json() == {"flagged": False, "severity": "none", "categories": [], "matches": []}
+    assert result.to_json() == {"flagged": False, "severity": "none", "categories": [], "matches": [], "review": False}
 
 
 def test_matches_name_the_patterns_that_held(detector):

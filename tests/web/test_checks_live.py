@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 
+from moderation.checks.crisis_check import REVIEW_REASON
 from tests.admin.conftest import helper_on_duty
 from tests.conftest import Peer, Server, ServerFactory, test_room
+from tests.moderation.review_texts import review_text
 
 pytestmark = pytest.mark.asyncio
 
@@ -103,3 +105,25 @@ async def test_a_held_crisis_message_s_alert_names_its_held_item_and_points_at_t
     while update["item"]["id"] != crisis["id"]:  # the held item's own update comes first
         update = await helper.expect("item")
     assert update["item"]["message"]["id"] == published["id"] and update["item"]["state"] == "open"
+
+
+async def test_a_message_below_the_crisis_threshold_is_published_and_given_to_the_helpers_to_read(
+    server_factory: ServerFactory,
+) -> None:
+    """The review tier: no card for the writer and no crisis alert, but a priority-2 item,
+    "possible distress", for the helper on duty."""
+    server = await start(server_factory)
+    helper = await helper_on_duty(server, ROOM)
+    writer, reader = await server.peer(), await server.peer()
+    await writer.join(ROOM)
+    await reader.join(ROOM)
+    text = review_text("fr")
+    ack = await writer.say(ROOM, text)
+    assert ack["status"] == "published"
+    assert (await reader.expect("message", text=text))["id"] == ack["id"]
+    item = (await helper.expect("alert"))["item"]
+    assert (item["kind"], item["priority"], item["reasons"]) == ("auto", 2, [REVIEW_REASON])
+    assert item["message"]["id"] == ack["id"]
+    with pytest.raises(TimeoutError):
+        await writer.expect("pointer", timeout=1.5)
+    assert not [f for f in helper.seen if f.get("type") == "alert" and f["item"]["kind"] == "crisis"]

@@ -671,7 +671,7 @@ $("crisis-try").addEventListener("submit", async (event) => {
         categories: result.categories.map((c) => t("crisis.cat." + c)).join(", "),
         matches: result.matches.join(", "),
       })
-      : t("crisis.notFlagged"));
+      : t(result.review ? "crisis.review" : "crisis.notFlagged"));
   } catch (error) {
     failed(error, $("crisis-try-result"));
   }

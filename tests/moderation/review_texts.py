@@ -1,0 +1,37 @@
+"""Messages the shipped model scores just below its flag threshold: the review tier's examples.
+
+Which exact messages fall there depends on the trained weights, so the tests take the first of a
+few candidates that does; after training again, at least one should still be there.
+"""
+
+from __future__ import annotations
+
+from moderation.crisis import CrisisDetector
+
+CANDIDATES = {
+    "fr": (
+        "j'ai rendu les clés et réglé les dernières factures",
+        "c'est la dernière fois que je vous écris",
+        "je vous embrasse tous, prenez soin de vous",
+        "merci pour tout, vraiment",
+    ),
+    "en": (
+        "I sorted out the last bills and returned the keys",
+        "this is the last time I write here",
+        "you will all be missed",
+        "thanks for everything, really",
+    ),
+}
+
+
+def review_texts(lang: str, count: int) -> list[str]:
+    """`count` different messages the shipped detector marks for review."""
+    detector = CrisisDetector.shipped()
+    found = [text for text in CANDIDATES[lang] if detector.detect(text, lang).review]
+    if len(found) < count:
+        raise AssertionError(f"fewer than {count} {lang} candidates are marked for review: add some that are")
+    return found[:count]
+
+
+def review_text(lang: str) -> str:
+    return review_texts(lang, 1)[0]
