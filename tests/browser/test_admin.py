@@ -11,6 +11,7 @@ from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, 
 
 from tests.admin.conftest import PASSWORD, SETUP, add_account
 from tests.conftest import test_room
+from tests.moderation.review_texts import review_text
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 
@@ -120,4 +121,32 @@ async def test_a_closed_room_says_when_it_opens_and_shows_the_helplines(server_f
     await expect(closed).to_contain_text("Il rouvre")
     await expect(closed.locator('a.tel[href="tel:0800000000"]')).to_have_text("0800 000 000")
     await expect(page.locator("#composer-text")).to_be_disabled()
+    assert problems == []
+
+
+async def test_an_admin_tries_a_message_for_review_and_switches_the_review_tier_off(server, browser):
+    """In the console's crisis section: a message the model places just below its threshold is
+    "not flagged, but to be read"; the review tier is listed as such and, switched off, the same
+    message is simply not flagged."""
+    await add_account(server, "camille", "admin", None)
+    problems: list[str] = []
+    _, console = await watched(browser, problems)
+    await console.goto(server.http + "/admin")
+    await console.locator("#username").fill("camille")
+    await console.locator("#password").fill(PASSWORD)
+    await console.locator("#login-submit").click()
+    await expect(console.locator("body")).to_have_attribute("data-ready", "true")
+
+    await console.locator("#crisis-try-text").fill(review_text("fr"))
+    await console.locator("#crisis-try-lang").select_option("fr")
+    await console.locator("#crisis-try button[type=submit]").click()
+    result = console.locator("#crisis-try-result")
+    await expect(result).to_contain_text("Non signalé, mais à lire")
+
+    tier = console.locator('#crisis-patterns [data-id="fr.review"]')
+    await expect(tier).to_contain_text("À lire par un·e pair-aidant·e")
+    await tier.locator('button[data-action="disable"]').click()
+    await expect(tier.locator('button[data-action="enable"]')).to_be_visible(timeout=15_000)
+    await console.locator("#crisis-try button[type=submit]").click()
+    await expect(result).to_have_text("Non signalé.")
     assert problems == []

@@ -10,6 +10,7 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 from tests.admin.conftest import PASSWORD, add_account
 from tests.browser.conftest import watch
 from tests.conftest import Server
+from tests.moderation.review_texts import review_text
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 
@@ -207,6 +208,28 @@ async def test_a_held_crisis_message_s_alert_says_it_is_held_and_which_item_appr
     number = (await held.get_attribute("data-id")) or ""
     await expect(crisis).to_contain_text(f"message retenu, à approuver : élément n° {number}")
     assert problems == []
+
+async def test_a_message_just_below_the_crisis_threshold_reaches_the_dashboard_to_be_read(server, browser):
+    """The review tier: the writer gets no card; the helper's queue gets a priority-2 row that says,
+    in the page's language, that it may be distress and is to be read."""
+    await add_account(server, "lea", "helper", frozenset({ROOM}))
+    problems: list[str] = []
+    helper = await dashboard(server, browser, problems, "lea")
+    writer = await room_page(browser, server, problems)
+    text = review_text("fr")
+    await writer.locator("#composer-text").fill(text)
+    await writer.locator("#composer-send").click()
+
+    row = helper.locator("#queue li")
+    await expect(row).to_have_count(1)
+    await expect(row).to_have_class("queue-item p2 state-open")
+    await expect(row).to_contain_text("détresse possible, à lire (sous le seuil d'alerte)")
+    await expect(helper.locator("#crisis-banner")).to_be_hidden()
+    await expect(writer.locator("#messages")).to_contain_text(text)
+    await writer.wait_for_timeout(1500)  # a card would come within a second of the ack
+    await expect(writer.locator("#pointer-region")).to_be_empty()
+    assert problems == []
+
 
 async def test_a_helper_speaks_in_a_room_with_the_badge(server, browser):
     """On the room page a logged-in helper may speak as a peer helper: the others see the badge."""
