@@ -1,7 +1,8 @@
 """Print the Markdown table of docs/crisis.md: recall and false-positive rate per category on the
 two development sets and on the one held-out set nobody has read nor trained on, as the detector
-stands now (each held-out set's first, blind run is history kept in docs/crisis.md).
-Run: ``python bench/crisis_eval_report.py``."""
+stands now (each held-out set's first, blind run is history kept in docs/crisis.md). A second
+table counts a message as seen when it is flagged *or* sent to a helper for review (the review
+tier: no card, a priority-2 item). Run: ``python bench/crisis_eval_report.py``."""
 
 from __future__ import annotations
 
@@ -25,12 +26,20 @@ CRISIS = ("ideation", "plan", "self_harm", "farewell", "concern_other")
 
 def main() -> None:
     detector = CrisisDetector.shipped()
+    print("Flagged (the card and the crisis alert):\n")
+    table(detector, with_review=False)
+    print("\nFlagged or sent to a helper for review:\n")
+    table(detector, with_review=True)
+
+
+def table(detector: CrisisDetector, with_review: bool) -> None:
     counts: dict[str, dict[str, list[int]]] = {}
     for label, name in SETS.items():
         table: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for line in (ROOT / "tests/moderation" / name).read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
-            flagged = int(detector.detect(row["text"], row["lang"]).flagged)
+            result = detector.detect(row["text"], row["lang"])
+            flagged = int(result.flagged or (with_review and result.review))
             keys = [row["category"], "all crisis" if row["crisis"] else "all other"]
             if row["crisis"] and row["severity"] == "high":
                 keys.append("high severity")

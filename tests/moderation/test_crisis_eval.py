@@ -182,3 +182,17 @@ def test_recall_on_high_severity_messages(results, name):
 def test_false_positive_rate_on_other_messages(results, name):
     figures, table = results[name]
     assert figures.fp_rate <= MAX_FP, f"false-positive rate {figures.fp_rate:.3f}\n{table}"
+
+
+# The review tier (no card, a priority-2 item for a helper to read) is chosen in training to add
+# about 5 % of the other messages to the helpers' queue; more would bury the items that matter.
+REVIEW_COST = 0.05
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_the_review_tier_adds_few_other_messages_for_the_helpers_to_read(name):
+    detector = CrisisDetector.shipped()
+    rows = [json.loads(line) for line in (HERE / name).read_text(encoding="utf-8").splitlines()]
+    calm = [row for row in rows if not row["crisis"]]
+    reviewed = sum(detector.detect(row["text"], row["lang"]).review for row in calm)
+    assert reviewed / len(calm) <= REVIEW_COST, f"{reviewed} of {len(calm)} other messages sent for review"
