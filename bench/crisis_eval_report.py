@@ -1,5 +1,5 @@
 """Print the Markdown table of docs/crisis.md: recall and false-positive rate per category on the
-two development sets and on the one held-out set nobody has read nor trained on, as the detector
+two development sets and on the one held-out set the model has not learned on, as the detector
 stands now (each held-out set's first, blind run is history kept in docs/crisis.md). A second
 table counts a message as seen when it is flagged *or* sent to a helper for review (the review
 tier: no card, a priority-2 item). Run: ``python bench/crisis_eval_report.py``."""
@@ -19,7 +19,7 @@ from moderation.crisis import CrisisDetector  # noqa: E402  (after the path is s
 SETS = {
     "development": "crisis_eval.jsonl",
     "indirect (dev.)": "crisis_dev_indirect.jsonl",
-    "held out no. 10 (never read)": "crisis_holdout_10.jsonl",
+    "held out no. 11 (not trained on)": "crisis_holdout_11.jsonl",
 }
 CRISIS = ("ideation", "plan", "self_harm", "farewell", "concern_other")
 

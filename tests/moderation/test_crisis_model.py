@@ -100,7 +100,7 @@ def test_the_shipped_model_was_trained_on_the_current_sets_cue_lists_and_normali
 
 def test_no_unseen_held_out_set_was_trained_on():
     shipped = json.loads(MODEL_FILE.read_text("utf-8"))["trained_on"]
-    assert "tests/moderation/crisis_holdout_10.jsonl" not in shipped
+    assert "tests/moderation/crisis_holdout_11.jsonl" not in shipped
 
 
 def _flagging(categories: dict[str, CategoryWeights]) -> LinearModel:
