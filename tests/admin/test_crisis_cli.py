@@ -62,7 +62,8 @@ async def test_check_follows_the_admins_changes(url: str) -> None:
     assert after[1] == {"flagged": True, "severity": "high", "categories": ["farewell"], "matches": [added.id],
                         "review": False}
     # Without its phrase the message is no longer flagged; the model may still send it for review.
-    assert after[2]["flagged"] is False and "fr.ideation.merite_mourir" not in after[2]["matches"]
+    matches = after[2]["matches"]
+    assert after[2]["flagged"] is False and isinstance(matches, list) and "fr.ideation.merite_mourir" not in matches
 
 
 async def test_a_bad_line_is_reported_and_the_rest_goes_on(url: str) -> None:
