@@ -11,8 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
+from moderation.checks.crisis_check import REVIEW_REASON
 from tests.admin.conftest import Staff, log_in, staff_member
 from tests.conftest import Peer, Server, test_room
+from tests.moderation.review_texts import review_text
 from tests.scale.conftest import Cluster, OwnRedis, Process, wait_healthy
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.redis, pytest.mark.postgres]
@@ -193,3 +195,28 @@ async def test_the_card_reaches_the_writers_tab_on_another_process(cluster: Clus
     ack = await writer.say(A, CRISIS)
     assert (await other_tab.expect("pointer"))["message_id"] == ack["id"]
     assert (await writer.expect("pointer"))["message_id"] == ack["id"]
+
+
+async def test_a_message_to_be_read_reaches_a_helper_on_another_process_and_is_never_escalated(
+    cluster: Cluster,
+) -> None:
+    """The review tier across processes: the item waits for the room's helper, reaches them on the
+    other process when they come on duty, and goes neither to other rooms' helpers nor to the
+    admins however long it stays unclaimed; the writer gets no card."""
+    local, remote = await setup(cluster, queue={"crisis_claim_timeout_s": 1.0})
+    alice = await staff_member(local, "alice", rooms=frozenset({A}))
+    bruno = await staff_member(local, "bruno", rooms=frozenset({B}))
+    await staff_member(local, "chef", role="admin", rooms=None)
+    helper_b = await on_duty(remote, bruno.token)
+    admin = await on_duty(local, (await log_in(local, "chef")).token, rooms=[B])
+    writer = await local.peer()
+    await writer.join(A)
+    ack = await writer.say(A, review_text("fr"))
+    assert ack["status"] == "published"
+    await asyncio.sleep(3.5)  # past twice the crisis timeout: a crisis item would be with the admins
+    helper_a = await on_duty(remote, alice.token)
+    item = (await helper_a.expect("alert", timeout=5))["item"]
+    assert (item["kind"], item["priority"], item["reasons"]) == ("auto", 2, [REVIEW_REASON])
+    assert item["message"]["id"] == ack["id"] and item["escalation"] == 0
+    assert not [f for f in helper_b.seen + admin.seen if f.get("type") == "alert"]
+    assert not [f for f in writer.seen if f.get("type") == "pointer"]
