@@ -11,8 +11,9 @@
   `default_pipeline`), so its result is in the outcome whatever comes after. When another
   check holds the message, the outcome is HOLD and still carries the crisis result: the hub
   sends the pointer and alerts the helpers whatever the final action. When another check
-  *rejects* a message the crisis check flagged, the outcome is softened to HOLD: nobody
-  speaking of distress meets a refusal; at worst a helper reads the message first;
+  *rejects* a message the crisis check flagged, or sent for review (a possible distress just
+  below the alert threshold), the outcome is softened to HOLD: nobody speaking of distress meets
+  a refusal; at worst a helper reads the message first;
 * each check is timed with `time.perf_counter_ns` (two clock reads per check, about 0.1 µs);
 * a check that raises is logged (without the text) and skipped: a bug in one check must not
   stop a room from talking. `Outcome.failed` names it, for metrics.
@@ -113,7 +114,7 @@ def merge(verdicts: Sequence[Verdict]) -> Verdict:
     decisive = max(verdicts, key=_severity)  # max keeps the first of equals
     crisis = _crisis_of(verdicts)
     action = decisive.action
-    if crisis is not None and action is Action.REJECT:
+    if action is Action.REJECT and any(v.check == "crisis" for v in verdicts):
         action = Action.HOLD
     if len(verdicts) == 1:
         return decisive

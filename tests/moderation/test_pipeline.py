@@ -14,6 +14,7 @@ from moderation.crisis import CrisisDetector, CrisisResult
 from moderation.pipeline import Candidate, Pipeline, default_pipeline
 from moderation.pipeline_config import PipelineConfig
 from moderation.verdict import Action, Verdict
+from tests.moderation.review_texts import review_text
 
 CRISIS = CrisisResult(flagged=True, severity="high", categories=("ideation",), matches=("fr.x",))
 HERE = Path(__file__).parent
@@ -182,6 +183,16 @@ def test_a_rejection_of_a_crisis_message_is_softened_to_a_hold():
     assert outcome.crisis is CRISIS
 
 
+def test_a_rejection_of_a_message_sent_for_review_is_softened_to_a_hold_too():
+    review = Verdict(Action.FLAG, "crisis", ("possible distress",), priority=2)
+    outcome = Pipeline([
+        Fixed("crisis", review), Fixed("repetition", v(Action.REJECT, "repetition", "same", code="repeated")),
+    ]).run(candidate())
+    assert outcome.action is Action.HOLD
+    assert outcome.verdict.code == "repeated" and outcome.verdict.reasons == ("possible distress", "same")
+    assert outcome.crisis is None
+
+
 def test_the_crisis_check_turns_a_detection_into_a_flag_with_its_categories(detector):
     verdict = CrisisCheck(detector)(candidate("j'ai acheté une corde, je veux mourir"))
     assert verdict is not None
@@ -227,6 +238,13 @@ def test_a_crisis_message_sent_twice_is_held_not_rejected(shipped):
     assert outcome.action is Action.HOLD
     assert outcome.verdict.code == "repeated"
     assert outcome.crisis is not None
+
+
+def test_a_message_sent_for_review_twice_is_held_not_rejected(shipped):
+    text = review_text("fr")
+    outcome = shipped.run(candidate(text, recent=(text,)))
+    assert outcome.action is Action.HOLD and outcome.verdict.code == "repeated"
+    assert "possible distress" in outcome.verdict.reasons
 
 
 def test_a_crisis_message_in_a_room_that_rejects_links_is_held_not_rejected(shipped):
