@@ -9,8 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
+from moderation.checks.crisis_check import REVIEW_REASON
 from tests.admin.conftest import Staff, admin, call, staff_member
 from tests.conftest import Peer, Server, ServerFactory, test_room
+from tests.moderation.review_texts import review_text
 
 pytestmark = pytest.mark.asyncio
 
@@ -315,3 +317,21 @@ async def test_an_admin_changing_the_rooms_leaves_a_tete_a_tete_alone(server_fac
     assert not [f for f in person.seen + helper.seen if f["type"] == "left"]
     said = await person.say(room, "toujours là")
     await helper.expect("message", id=said["id"])
+
+
+async def test_a_helper_may_invite_the_writer_of_a_message_sent_for_review(server_factory: ServerFactory) -> None:
+    """Below the alert threshold nobody gets a card, but the helper who reads the item can still
+    offer the person a tête-à-tête."""
+    server = await start(server_factory)
+    helper = await on_duty(server, await staff_member(server, "alice", rooms=frozenset({ROOM})))
+    person = await server.peer()
+    await person.join(ROOM)
+    await person.say(ROOM, review_text("fr"))
+    item = (await helper.expect("alert"))["item"]
+    assert item["reasons"] == [REVIEW_REASON]
+    ack = await invite(helper, item["id"])
+    assert ack["type"] == "ack" and ack["status"] == "invited", ack
+    room = str(ack["room"])
+    assert (await person.expect("private_invite"))["room"] == room
+    assert (await answer(person, room, True))["status"] == "accepted"
+    await helper.expect("private_room", room=room, state="open")
