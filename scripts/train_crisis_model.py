@@ -123,7 +123,7 @@ def category_models(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--max-fp", type=float, default=0.05)
-    parser.add_argument("--review-fp", type=float, default=0.10,
+    parser.add_argument("--review-fp", type=float, default=0.075,
                         help="share of calm messages flagged or sent to a person for review")
     parser.add_argument("--c", type=float, default=3.0, help="inverse regularisation strength")
     args = parser.parse_args()

@@ -10,16 +10,18 @@ from moderation.crisis import CrisisDetector
 
 CANDIDATES = {
     "fr": (
+        "je vous remercie de m'avoir écoutée toutes ces semaines",
+        "merci pour tout, vraiment",
+        "ça ira mieux pour tout le monde bientôt",
         "j'ai rendu les clés et réglé les dernières factures",
         "c'est la dernière fois que je vous écris",
-        "je vous embrasse tous, prenez soin de vous",
-        "merci pour tout, vraiment",
     ),
     "en": (
-        "I sorted out the last bills and returned the keys",
+        "I do not have the strength to keep going like this",
+        "nobody will notice when I am gone",
+        "thanks for everything, really",
         "this is the last time I write here",
         "you will all be missed",
-        "thanks for everything, really",
     ),
 }
 

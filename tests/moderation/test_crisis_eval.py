@@ -45,7 +45,8 @@ are regression checks, no longer unseen samples:
   high severity 0.667, false positives 0.033; flagged or sent for review 0.883, 0.875, 0.050
   (phrases alone 0.233, 0.125, 0.017; phrases and rules 0.383, 0.271, 0.017). Second run, the
   model having learned on set 10: 0.700, 0.667, 0.033; flagged or sent for review 0.908, 0.917,
-  0.050. One of its missed messages was shown once by a failing test before its messages were
+  0.050 with the review tier at 10 % of calm messages, 0.842, 0.833, 0.033 at 7.5 % (chosen on
+  set 12's load, below). One of its missed messages was shown once by a failing test before its messages were
   kept out of failure output; nothing was tuned on it.
 
 `crisis_train_*.jsonl` are training data for the model only (scripts/train_crisis_model.py); they
@@ -194,7 +195,7 @@ def test_false_positive_rate_on_other_messages(results, name):
 
 
 # The review tier (no card, a priority-2 item for a helper to read) is chosen in training to add
-# about 5 % of the other messages to the helpers' queue; more would bury the items that matter.
+# about 2.5 % of the other messages to the helpers' queue; more would bury the items that matter.
 REVIEW_COST = 0.05
 
 
@@ -205,3 +206,28 @@ def test_the_review_tier_adds_few_other_messages_for_the_helpers_to_read(name):
     calm = [row for row in rows if not row["crisis"]]
     reviewed = sum(detector.detect(row["text"], row["lang"]).review for row in calm)
     assert reviewed / len(calm) <= REVIEW_COST, f"{reviewed} of {len(calm)} other messages sent for review"
+
+
+# Set no. 12: 400 ordinary messages of the rooms (6 crises among them), written blind. It measures
+# what the helpers get in everyday conversation, and the review tier's share of calm messages in
+# training (`--review-fp`) was chosen on it (10 % sent 26 of its 394 calm messages for review,
+# 7.5 % sends 9): it is a calibration set for the helpers' load, not an estimate of recall.
+ORDINARY = "crisis_ordinary_12.jsonl"
+ORDINARY_FLAGGED, ORDINARY_REVIEWED = 0.02, 0.03
+
+
+def test_in_ordinary_conversation_few_messages_alert_or_ask_the_helpers_to_read():
+    detector = CrisisDetector.shipped()
+    rows = [json.loads(line) for line in (HERE / ORDINARY).read_text(encoding="utf-8").splitlines()]
+    calm = [detector.detect(row["text"], row["lang"]) for row in rows if not row["crisis"]]
+    assert len(calm) >= 350 and {row["lang"] for row in rows} == {"fr", "en"}
+    flagged, reviewed = sum(r.flagged for r in calm), sum(r.review for r in calm)
+    assert flagged / len(calm) <= ORDINARY_FLAGGED, f"{flagged} of {len(calm)} ordinary messages flagged"
+    assert reviewed / len(calm) <= ORDINARY_REVIEWED, f"{reviewed} of {len(calm)} ordinary messages sent for review"
+
+
+def test_the_few_crises_of_ordinary_conversation_are_flagged():
+    detector = CrisisDetector.shipped()
+    rows = [json.loads(line) for line in (HERE / ORDINARY).read_text(encoding="utf-8").splitlines()]
+    crises = [row for row in rows if row["crisis"]]
+    assert crises and all(detector.detect(row["text"], row["lang"]).flagged for row in crises)
