@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from moderation.checks import build_checks
+from moderation.checks.crisis_check import CRISIS_CHECK
 from moderation.crisis import CrisisDetector, CrisisResult
 from moderation.pipeline_config import PipelineConfig
 from moderation.verdict import Action, Verdict
@@ -114,7 +115,7 @@ def merge(verdicts: Sequence[Verdict]) -> Verdict:
     decisive = max(verdicts, key=_severity)  # max keeps the first of equals
     crisis = _crisis_of(verdicts)
     action = decisive.action
-    if action is Action.REJECT and any(v.check == "crisis" for v in verdicts):
+    if action is Action.REJECT and any(v.check == CRISIS_CHECK for v in verdicts):
         action = Action.HOLD
     if len(verdicts) == 1:
         return decisive

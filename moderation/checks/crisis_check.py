@@ -24,17 +24,19 @@ from moderation.verdict import Action, Verdict
 if TYPE_CHECKING:
     from moderation.pipeline import Candidate
 
-__all__ = ["REVIEW_REASON", "CrisisCheck"]
+__all__ = ["CRISIS_CHECK", "REVIEW_REASON", "CrisisCheck"]
 
+# The check's name: the pipeline never lets another check refuse a message this check spoke of.
+CRISIS_CHECK = "crisis"
 REVIEW_REASON = "possible distress"
-_REVIEW = Verdict(Action.FLAG, "crisis", (REVIEW_REASON,), priority=2)
+_REVIEW = Verdict(Action.FLAG, CRISIS_CHECK, (REVIEW_REASON,), priority=2)
 
 
 class CrisisCheck:
     __slots__ = ("_detect", "_reasons", "name")
 
     def __init__(self, detector: CrisisDetector) -> None:
-        self.name = "crisis"
+        self.name = CRISIS_CHECK
         self._detect = detector.detect
         # Reasons by category tuple; there are few combinations, built once each.
         self._reasons: dict[tuple[str, ...], tuple[str, ...]] = {}

@@ -46,8 +46,8 @@ are regression checks, no longer unseen samples:
   (phrases alone 0.233, 0.125, 0.017; phrases and rules 0.383, 0.271, 0.017). Second run, the
   model having learned on set 10: 0.700, 0.667, 0.033; flagged or sent for review 0.908, 0.917,
   0.050 with the review tier at 10 % of calm messages, 0.842, 0.833, 0.033 at 7.5 % (chosen on
-  set 12's load, below). One of its missed messages was shown once by a failing test before its messages were
-  kept out of failure output; nothing was tuned on it.
+  set 12's load, below). One of its missed messages was shown once by a failing test before its
+  messages were kept out of failure output; nothing was tuned on it.
 
 `crisis_train_*.jsonl` are training data for the model only (scripts/train_crisis_model.py); they
 are not checked here. The model is trained on every set above but no. 11, so its figures on them
@@ -199,11 +199,14 @@ def test_false_positive_rate_on_other_messages(results, name):
 REVIEW_COST = 0.05
 
 
+def read_set(name: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (HERE / name).read_text(encoding="utf-8").splitlines()]
+
+
 @pytest.mark.parametrize("name", SETS)
 def test_the_review_tier_adds_few_other_messages_for_the_helpers_to_read(name):
     detector = CrisisDetector.shipped()
-    rows = [json.loads(line) for line in (HERE / name).read_text(encoding="utf-8").splitlines()]
-    calm = [row for row in rows if not row["crisis"]]
+    calm = [row for row in read_set(name) if not row["crisis"]]
     reviewed = sum(detector.detect(row["text"], row["lang"]).review for row in calm)
     assert reviewed / len(calm) <= REVIEW_COST, f"{reviewed} of {len(calm)} other messages sent for review"
 
@@ -218,7 +221,7 @@ ORDINARY_FLAGGED, ORDINARY_REVIEWED = 0.02, 0.03
 
 def test_in_ordinary_conversation_few_messages_alert_or_ask_the_helpers_to_read():
     detector = CrisisDetector.shipped()
-    rows = [json.loads(line) for line in (HERE / ORDINARY).read_text(encoding="utf-8").splitlines()]
+    rows = read_set(ORDINARY)
     calm = [detector.detect(row["text"], row["lang"]) for row in rows if not row["crisis"]]
     assert len(calm) >= 350 and {row["lang"] for row in rows} == {"fr", "en"}
     flagged, reviewed = sum(r.flagged for r in calm), sum(r.review for r in calm)
@@ -228,6 +231,6 @@ def test_in_ordinary_conversation_few_messages_alert_or_ask_the_helpers_to_read(
 
 def test_the_few_crises_of_ordinary_conversation_are_flagged():
     detector = CrisisDetector.shipped()
-    rows = [json.loads(line) for line in (HERE / ORDINARY).read_text(encoding="utf-8").splitlines()]
+    rows = read_set(ORDINARY)
     crises = [row for row in rows if row["crisis"]]
     assert crises and all(detector.detect(row["text"], row["lang"]).flagged for row in crises)
