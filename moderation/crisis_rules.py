@@ -34,11 +34,13 @@ from moderation.crisis import (
     SEVERITIES,
     CrisisDetector,
     Pattern,
+    encoder_id,
     expand_phrase,
     load_shipped,
     model_id,
     review_id,
 )
+from moderation.crisis_encoder import load_shipped_encoder
 from moderation.crisis_model import load_shipped_models
 from moderation.crisis_models import CrisisOverrideRow
 from moderation.normalise import LANGS, normaliser_for
@@ -273,6 +275,12 @@ def _switchable() -> list[tuple[Pattern, str]]:
          "review")
         for lang in sorted(models) if models[lang].review_threshold is not None
     ]
+    if load_shipped_encoder() is not None:
+        out += [
+            (Pattern(id=encoder_id(lang), locale=lang, phrase="encoder", category="ideation", severity="medium"),
+             "encoder")
+            for lang in LANGS
+        ]
     return out
 
 

@@ -13,6 +13,7 @@ from moderation.crisis import CrisisDetector
 from tests.admin.conftest import Staff, admin, call, helper_on_duty, staff_member
 from tests.conftest import Peer, Server, ServerFactory, test_room
 from tests.moderation.review_texts import review_texts
+from tests.moderation.second_reading_texts import second_reading_texts
 
 pytestmark = pytest.mark.asyncio
 
@@ -122,6 +123,9 @@ async def test_shipped_rules_and_models_are_listed_and_a_rule_can_be_disabled(se
     assert kinds[RULE_ID] == "rule" and kinds["fr.model"] == "model" and kinds[SHIPPED_ID] == "pattern"
     assert await flagged(writer, RULE_TEXT)
 
+    # The encoder reads this message as the crisis it is: off too, to see the rule alone go.
+    assert kinds["fr.encoder"] == "encoder"
+    assert (await write(server, "POST", "/api/admin/crisis/patterns/fr.encoder/disable", boss)).json()["changed"]
     off = await write(server, "POST", f"/api/admin/crisis/patterns/{RULE_ID}/disable", boss)
     assert off.json() == {"id": RULE_ID, "enabled": False, "changed": True}
     assert not await flagged(writer, "les cachets de xanax, je les ai tous gardés dans un tiroir")
@@ -150,6 +154,25 @@ async def test_the_review_tier_is_listed_and_switched_off_at_once(server_factory
     assert (await writer.say(ROOM, other))["status"] == "published"
     with pytest.raises(TimeoutError):
         await helper.expect("alert", timeout=1.5)
+
+
+async def test_the_encoder_is_tried_in_the_console_and_switched_off_at_once(server_factory: ServerFactory) -> None:
+    """A crisis only the second reading finds: the console's try says so, the writer gets the card;
+    with the language's encoder switched off, the same kind of message brings none."""
+    server = await start(server_factory)
+    boss = await admin(server)
+    writer = await server.peer()
+    await writer.join(ROOM)
+    text, other = second_reading_texts("fr", 2)
+    tried = await call(server, "POST", "/api/admin/crisis/check", boss, json={"text": text, "lang": "fr"})
+    assert tried.json()["flagged"] and tried.json()["matches"] == ["fr.encoder"]
+    assert await flagged(writer, text)
+
+    off = await write(server, "POST", "/api/admin/crisis/patterns/fr.encoder/disable", boss)
+    assert off.json() == {"id": "fr.encoder", "enabled": False, "changed": True}
+    tried = await call(server, "POST", "/api/admin/crisis/check", boss, json={"text": text, "lang": "fr"})
+    assert not tried.json()["flagged"]
+    assert not await flagged(writer, other)
 
 
 @pytest.mark.parametrize(("fields", "field"), [

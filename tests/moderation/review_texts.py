@@ -11,6 +11,7 @@ from moderation.crisis import CrisisDetector
 CANDIDATES = {
     "fr": (
         "je vous remercie de m'avoir écoutée toutes ces semaines",
+        "je me sens comme un poids pour tout le monde",
         "merci pour tout, vraiment",
         "ça ira mieux pour tout le monde bientôt",
         "j'ai rendu les clés et réglé les dernières factures",
@@ -18,10 +19,12 @@ CANDIDATES = {
     ),
     "en": (
         "I do not have the strength to keep going like this",
+        "tomorrow they will understand why, I wrote each of them a letter",
         "nobody will notice when I am gone",
         "thanks for everything, really",
         "this is the last time I write here",
         "you will all be missed",
+        "I am so tired of all of it",
     ),
 }
 
@@ -29,7 +32,8 @@ CANDIDATES = {
 def review_texts(lang: str, count: int) -> list[str]:
     """`count` different messages the shipped detector marks for review."""
     detector = CrisisDetector.shipped()
-    found = [text for text in CANDIDATES[lang] if detector.detect(text, lang).review]
+    # Marked for review by the fast reading and not flagged by the second one either.
+    found = [text for text in CANDIDATES[lang] if detector.detect_fully(text, lang).review]
     if len(found) < count:
         raise AssertionError(f"fewer than {count} {lang} candidates are marked for review: add some that are")
     return found[:count]
