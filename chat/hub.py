@@ -48,9 +48,12 @@ from chat.protocol import (
     timestamp,
 )
 from chat.ratelimit import WindowCounter
+from chat.second_reading import SecondReading
 from chat.sessions import Session, SessionRegistry
 from chat.state import SharedState
 from chat.streams import ROOM_PREFIX, RoomStreams
+from moderation.checks.crisis_check import CRISIS_CHECK, REVIEW_REASON
+from moderation.crisis import NOT_FLAGGED, CrisisDetector, CrisisResult
 from moderation.helplines import HelplineCard
 from moderation.notices import held_text, rejected_text
 from moderation.pipeline import Candidate, Outcome, Pipeline
@@ -114,10 +117,14 @@ class Hub:
         staff: Any = None, queue: QueueStore | None = None, desk: DeskConfig | None = None,
         helplines: Callable[[str], Awaitable[HelplineCard | None]] | None = None,
         checks: Pipeline | None = None, check_config: PipelineConfig | None = None,
-        private_rooms: PrivateRoomStore | None = None,
+        private_rooms: PrivateRoomStore | None = None, crisis_detector: CrisisDetector | None = None,
     ) -> None:
         self._helplines = helplines
         self.checks = checks
+        # The detector the crisis check reads with: its encoder reads again, off the loop,
+        # what the check did not flag (`chat.second_reading`).
+        self.crisis_detector = crisis_detector
+        self.second_reading = SecondReading()
         self.check_config = check_config or PipelineConfig()
         self.config = config
         self.broker = broker
@@ -172,6 +179,7 @@ class Hub:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.second_reading.close()
 
     # -- connections -----------------------------------------------------------------
 
@@ -428,18 +436,23 @@ class Hub:
             await self._say_privately(conn, session, spec, frame, text, cw or None, now)
             return
         review: list[str] = []  # why a helper should see this message (published or held)
+        second: CrisisResult | None = None  # the encoder's reading, when it was needed early
         hold, held_code, priority = False, "premoderated", 1
         outcome = self._check(session, spec, text)
         if outcome is not None and session.role == "peer":
             verdict = outcome.verdict
             reasons = [r for r in verdict.reasons if not r.startswith("crisis")]
             if outcome.action is Action.REJECT:
-                raise RequestError("rejected", frame.ref, reason=verdict.code,
-                                   message=rejected_text(verdict.code or "", session.locale))
+                # As the pipeline does for the fast reading: nobody speaking of distress meets a
+                # refusal. What the encoder flags is held for a helper instead.
+                second = await self._read_again(session, spec, text, outcome)
+                if not second.flagged:
+                    raise RequestError("rejected", frame.ref, reason=verdict.code,
+                                       message=rejected_text(verdict.code or "", session.locale))
             if outcome.action >= Action.FLAG and reasons:
                 review += reasons
                 priority = max(priority, min(verdict.priority, 2))
-            if outcome.action is Action.HOLD:
+            if outcome.action >= Action.HOLD:
                 hold, held_code = True, verdict.code or "held"
         if self.desk is not None and session.role == "peer":
             if spec.moderation == "pre":
@@ -452,8 +465,13 @@ class Hub:
                 if not hold and helpers > 0:  # held only when someone can approve it
                     hold, held_code = True, "review"
         crisis = None if outcome is None or self.desk is None else outcome.crisis
+        if second is not None and second.flagged and self.desk is not None:
+            crisis = second
         pseudonym = session.pseudonyms[spec.slug]
         if hold and self.desk is not None:
+            # A held message is read again before its item opens: the helper who approves it
+            # then knows it is a crisis.
+            crisis, review = await self._crisis_after_second_reading(session, spec, text, outcome, crisis, review)
             item = await self.desk.open(
                 room=spec.slug, kind="held", priority=priority, session=session, pseudonym=pseudonym,
                 text=text, cw=cw or None, reasons=review, message_seq=None,
@@ -476,6 +494,8 @@ class Hub:
             self.send(conn, {"type": "ack", "ref": frame.ref, "id": stored.id, "status": "published"})
             await self.streams.publish(spec.slug, stored.seq, _render(stored))
         if self.desk is not None:
+            # Published first; the encoder's milliseconds delay only the card and the alert.
+            crisis, review = await self._crisis_after_second_reading(session, spec, text, outcome, crisis, review)
             if crisis is not None and crisis.flagged:
                 await self.desk.crisis(session, spec.slug, pseudonym, text, stored.cw, stored.seq, stored.id, crisis)
             if review:
@@ -497,8 +517,35 @@ class Hub:
                                                 text, cw, now)
             self.send(conn, {"type": "ack", "ref": frame.ref, "id": stored.id, "status": "published"})
             await self.streams.publish(spec.slug, stored.seq, _render(stored))
+        if session.role == "peer" and outcome is not None and (crisis is None or not crisis.flagged):
+            crisis = await self._read_again(session, spec, text, outcome)
         if crisis is not None and crisis.flagged and session.role == "peer":
             await self.send_pointer(session, spec.slug, stored.id, "private", about_someone_else(crisis.categories))
+
+    async def _read_again(self, session: Session, spec: RoomSpec, text: str, outcome: Outcome) -> CrisisResult:
+        """The encoder's reading of a message the fast reading did not flag (NOT_FLAGGED without
+        a detector, or when the check pipeline has no crisis check)."""
+        detector = self.crisis_detector
+        if detector is None or CRISIS_CHECK not in outcome.checks:
+            return NOT_FLAGGED
+        return await self.second_reading.read(detector, text, self._check_lang(session, spec))
+
+    async def _crisis_after_second_reading(
+        self, session: Session, spec: RoomSpec, text: str, outcome: Outcome | None, crisis: CrisisResult | None,
+        review: list[str],
+    ) -> tuple[CrisisResult | None, list[str]]:
+        """The crisis result once the encoder has read what the fast reading did not flag; a
+        crisis it finds replaces the "possible distress" item (the alert says more)."""
+        if outcome is None or (crisis is not None and crisis.flagged):
+            return crisis, review
+        second = await self._read_again(session, spec, text, outcome)
+        if not second.flagged:
+            return crisis, review
+        return second, [r for r in review if r != REVIEW_REASON]
+
+    def _check_lang(self, session: Session, spec: RoomSpec) -> str:
+        # The room's language, unless the writer's own differs: then both are scanned.
+        return spec.lang if session.locale[:2] == spec.lang[:2] else "und"
 
     def _check(self, session: Session, spec: RoomSpec, text: str) -> Outcome | None:
         """The check pipeline, timed per check; the session's recent texts feed the repetition check."""
@@ -508,8 +555,7 @@ class Hub:
         clock = self.clock()
         while recent and recent[0][0] < clock - _REPEAT_WINDOW_S:
             recent.popleft()  # a nightly "bonne nuit à tous" is not a repeat of yesterday's
-        # The room's language, unless the writer's own differs: then both are scanned.
-        lang = spec.lang if session.locale[:2] == spec.lang[:2] else "und"
+        lang = self._check_lang(session, spec)
         outcome = self.checks.run(Candidate(
             text=text, lang=lang, room=spec.slug, session_id=session.id, role=session.role,
             link_policy=self.check_config.link_policy_for(spec.slug), recent=tuple(t for _, t in recent), now=clock,
@@ -648,9 +694,11 @@ class Hub:
         """Let another part of the app apply its own change on every process (`announce(op, ...)`)."""
         self._handlers[op] = handler
 
-    def set_checks(self, checks: Pipeline) -> None:
-        """A new check pipeline (say, after an admin changed the crisis patterns): the next say uses it."""
+    def set_checks(self, checks: Pipeline, crisis_detector: CrisisDetector | None = None) -> None:
+        """A new check pipeline (say, after an admin changed the crisis patterns) and the detector
+        its crisis check reads with: the next say uses them."""
         self.checks = checks
+        self.crisis_detector = crisis_detector
 
     async def _control(self, message: dict[str, Any]) -> None:
         handler = self._handlers.get(str(message.get("op")))

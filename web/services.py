@@ -80,7 +80,7 @@ class Services:
             metrics=HubMetrics(), rooms_loader=rooms.active, rooms_last=messages.last_seqs,
             staff=staff.accounts, queue=queue, desk=config.queue,
             helplines=staff.helplines.card, checks=default_pipeline(detector, config.moderation),
-            check_config=config.moderation, private_rooms=private_rooms,
+            check_config=config.moderation, private_rooms=private_rooms, crisis_detector=detector,
         )
         await rooms.seed(config.rooms.seed, datetime.now(UTC))
         hub.set_rooms(await rooms.active())
@@ -124,7 +124,7 @@ class Services:
                 _log.exception("crisis patterns: the detector could not be rebuilt; the previous one stays")
             else:
                 self.detector = detector
-                self.hub.set_checks(default_pipeline(detector, self.config.moderation))
+                self.hub.set_checks(default_pipeline(detector, self.config.moderation), detector)
             async with self._crisis_rebuilt:
                 self._crisis_done = ticket
                 self._crisis_rebuilt.notify_all()

@@ -10,6 +10,7 @@ from moderation.checks.crisis_check import REVIEW_REASON
 from tests.admin.conftest import helper_on_duty
 from tests.conftest import Peer, Server, ServerFactory, test_room
 from tests.moderation.review_texts import review_text
+from tests.moderation.second_reading_texts import second_reading_text
 
 pytestmark = pytest.mark.asyncio
 
@@ -127,3 +128,43 @@ async def test_a_message_below_the_crisis_threshold_is_published_and_given_to_th
     with pytest.raises(TimeoutError):
         await writer.expect("pointer", timeout=1.5)
     assert not [f for f in helper.seen if f.get("type") == "alert" and f["item"]["kind"] == "crisis"]
+
+
+async def test_a_crisis_only_the_second_reading_finds_is_published_then_brings_the_card_and_the_alert(
+    server_factory: ServerFactory,
+) -> None:
+    """The encoder reads after publishing: the room sees the message at once, then the writer
+    alone gets the card and the helper on duty a priority-3 alert."""
+    server = await start(server_factory)
+    helper = await helper_on_duty(server, ROOM)
+    writer, reader = await server.peer(), await server.peer()
+    await writer.join(ROOM)
+    await reader.join(ROOM)
+    text = second_reading_text("fr")
+    ack = await writer.say(ROOM, text)
+    assert ack["status"] == "published"
+    assert (await reader.expect("message", text=text))["id"] == ack["id"]
+    assert (await writer.expect("pointer"))["message_id"] == ack["id"]
+    item = (await helper.expect("alert"))["item"]
+    assert (item["kind"], item["priority"], item["message"]["id"]) == ("crisis", 3, ack["id"])
+    assert any(r.startswith("crisis: ") for r in item["reasons"]) and REVIEW_REASON not in item["reasons"]
+    with pytest.raises(TimeoutError):
+        await reader.expect("pointer", timeout=1)
+
+
+async def test_a_repeated_message_the_second_reading_flags_is_held_not_refused(server_factory: ServerFactory) -> None:
+    server = await start(server_factory)
+    helper = await helper_on_duty(server, ROOM)
+    writer = await server.peer()
+    await writer.join(ROOM)
+    text = second_reading_text("fr")
+    assert len(text) >= 30  # the repetition check ignores short messages
+    first = await writer.say(ROOM, text)
+    assert first["status"] == "published"
+    assert (await helper.expect("alert"))["item"]["kind"] == "crisis"
+    again = await writer.say(ROOM, text)
+    assert again["status"] == "held" and again["reason"] == "repeated"
+    kinds = {(await helper.expect("alert"))["item"]["kind"] for _ in range(2)}
+    assert kinds == {"held", "crisis"}
+    await writer.expect("pointer", message_id=again["id"])
+    assert [f for f in writer.seen if f.get("type") == "pointer" and f["message_id"] == first["id"]]

@@ -1,0 +1,90 @@
+"""The crisis detector's second reading, off the event loop.
+
+The check pipeline's crisis check is the fast reading (tens of microseconds, inline). What it
+does not flag, the detector's encoder reads again (`CrisisDetector.second_reading`): a few
+milliseconds of numpy per message, too long for the event loop, which would stall every room
+meanwhile. So messages wait here, a worker thread reads them in batches (a batch costs little
+more than one message: the weights are streamed once), and each caller gets its result back.
+A burst of messages makes bigger batches, not a longer queue per message.
+
+One reader per hub; it reads with the detector each message was checked with (an admin's change
+applies to the next message, as for the fast reading).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from moderation.crisis import NOT_FLAGGED, CrisisDetector, CrisisResult
+
+__all__ = ["SecondReading"]
+
+_log = logging.getLogger(__name__)
+
+_Waiting = tuple[CrisisDetector, str, str, "asyncio.Future[CrisisResult]"]
+
+
+class SecondReading:
+    """Queue (detector, text, lang) readings; `read` returns the encoder's result."""
+
+    def __init__(self, max_batch: int = 32) -> None:
+        self.max_batch = max_batch
+        self._waiting: list[_Waiting] = []
+        self._wake = asyncio.Event()
+        self._worker: asyncio.Task[None] | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self.failures = 0  # batches the encoder could not read (logged, without the texts)
+
+    @property
+    def backlog(self) -> int:
+        return len(self._waiting)
+
+    async def read(self, detector: CrisisDetector, text: str, lang: str) -> CrisisResult:
+        if detector.encoder is None:
+            return NOT_FLAGGED
+        future: asyncio.Future[CrisisResult] = asyncio.get_running_loop().create_future()
+        self._waiting.append((detector, text, lang, future))
+        self._wake.set()
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.get_running_loop().create_task(self._run())
+        return await future
+
+    async def close(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+            self._worker = None
+        for *_, future in self._waiting:
+            future.cancel()
+        self._waiting.clear()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._waiting:
+                batch, self._waiting = self._waiting[:self.max_batch], self._waiting[self.max_batch:]
+                by_detector: dict[int, list[_Waiting]] = {}
+                for waiting in batch:
+                    by_detector.setdefault(id(waiting[0]), []).append(waiting)
+                for group in by_detector.values():
+                    if self._executor is None:
+                        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crisis-reading")
+                    detector = group[0][0]
+                    try:
+                        results = await loop.run_in_executor(
+                            self._executor, detector.second_reading, [(text, lang) for _, text, lang, _ in group],
+                        )
+                    except Exception:  # noqa: BLE001 - the fast reading's result stands; never the text in logs
+                        self.failures += 1
+                        _log.exception("crisis second reading failed", extra={"messages": len(group)})
+                        results = [NOT_FLAGGED] * len(group)
+                    for (*_, future), result in zip(group, results, strict=True):
+                        if not future.done():
+                            future.set_result(result)
