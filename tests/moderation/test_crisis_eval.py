@@ -76,12 +76,12 @@ HERE = Path(__file__).parent
 SETS = (
     "crisis_eval.jsonl", "crisis_dev_indirect.jsonl", "crisis_holdout.jsonl", "crisis_holdout_4.jsonl",
     "crisis_holdout_5.jsonl", "crisis_holdout_6.jsonl", "crisis_holdout_7.jsonl", "crisis_holdout_8.jsonl",
-    "crisis_holdout_9.jsonl", "crisis_holdout_10.jsonl", "crisis_holdout_11.jsonl",
+    "crisis_holdout_9.jsonl", "crisis_holdout_10.jsonl", "crisis_holdout_11.jsonl", "crisis_holdout_13.jsonl",
 )
 HELD_OUT = SETS[2:]
-# The set the model has not learned on: a failure prints its figures, never its messages, so that
+# The sets no model has learned on: a failure prints their figures, never their messages, so that
 # nobody reads them by accident.
-UNSEEN = frozenset({"crisis_holdout_11.jsonl"})
+UNSEEN = frozenset({"crisis_holdout_11.jsonl", "crisis_holdout_13.jsonl"})
 RECALL, HIGH_RECALL, MAX_FP = 0.95, 0.99, 0.05
 
 
@@ -112,9 +112,11 @@ def evaluate(name: str, detector: CrisisDetector) -> tuple[Figures, str]:
     overall = Figures()
     by_category: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     wrong: list[str] = []
-    for line in (HERE / name).read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        flagged = detector.detect(row["text"], row["lang"]).flagged
+    rows = read_set(name)
+    # Both readings, as the server does them: the fast one, then the encoder's on what it left.
+    found = detector.detect_all([(row["text"], row["lang"]) for row in rows])
+    for row, result in zip(rows, found, strict=True):
+        flagged = result.flagged
         by_category[row["category"]][0] += 1
         by_category[row["category"]][1] += flagged
         if row["crisis"]:
@@ -158,13 +160,13 @@ def test_the_sets_are_big_enough_and_in_both_languages():
 # failure. Update them with docs/crisis.md when the detector or the model changes.
 SHORT = {
     ("crisis_holdout_5.jsonl", "high"): "48 of the 49 high-severity messages of set no. 5 are flagged (0.980)",
-    ("crisis_holdout_8.jsonl", "recall"): "110 of the 120 crisis messages of set no. 8 are flagged (0.917)",
     ("crisis_holdout_8.jsonl", "high"): "68 of the 71 high-severity messages of set no. 8 are flagged (0.958)",
-    ("crisis_holdout_9.jsonl", "high"): "71 of the 73 high-severity messages of set no. 9 are flagged (0.973)",
-    ("crisis_holdout_9.jsonl", "fp"): "9 of the 120 other messages of set no. 9 are flagged (0.075)",
     ("crisis_holdout_10.jsonl", "high"): "72 of the 74 high-severity messages of set no. 10 are flagged (0.973)",
-    ("crisis_holdout_11.jsonl", "recall"): "84 of 120 crisis messages of set no. 11, not trained on, flagged (0.700)",
-    ("crisis_holdout_11.jsonl", "high"): "32 of 48 high-severity messages of no. 11, not trained on, flagged (0.667)",
+    ("crisis_holdout_9.jsonl", "fp"): "9 of the 120 other messages of set no. 9 are flagged (0.075)",
+    ("crisis_holdout_11.jsonl", "recall"): "95 of 120 crisis messages of set no. 11, not trained on, flagged (0.792)",
+    ("crisis_holdout_11.jsonl", "high"): "36 of 48 high-severity messages of no. 11, not trained on, flagged (0.750)",
+    ("crisis_holdout_13.jsonl", "recall"): "101 of 120 crisis messages of set no. 13, not trained on, flagged (0.842)",
+    ("crisis_holdout_13.jsonl", "high"): "41 of 48 high-severity messages of no. 13, not trained on, flagged (0.854)",
 }
 
 
@@ -207,7 +209,7 @@ def read_set(name: str) -> list[dict[str, Any]]:
 def test_the_review_tier_adds_few_other_messages_for_the_helpers_to_read(name):
     detector = CrisisDetector.shipped()
     calm = [row for row in read_set(name) if not row["crisis"]]
-    reviewed = sum(detector.detect(row["text"], row["lang"]).review for row in calm)
+    reviewed = sum(r.review for r in detector.detect_all([(row["text"], row["lang"]) for row in calm]))
     assert reviewed / len(calm) <= REVIEW_COST, f"{reviewed} of {len(calm)} other messages sent for review"
 
 
@@ -222,7 +224,7 @@ ORDINARY_FLAGGED, ORDINARY_REVIEWED = 0.02, 0.03
 def test_in_ordinary_conversation_few_messages_alert_or_ask_the_helpers_to_read():
     detector = CrisisDetector.shipped()
     rows = read_set(ORDINARY)
-    calm = [detector.detect(row["text"], row["lang"]) for row in rows if not row["crisis"]]
+    calm = detector.detect_all([(row["text"], row["lang"]) for row in rows if not row["crisis"]])
     assert len(calm) >= 350 and {row["lang"] for row in rows} == {"fr", "en"}
     flagged, reviewed = sum(r.flagged for r in calm), sum(r.review for r in calm)
     assert flagged / len(calm) <= ORDINARY_FLAGGED, f"{flagged} of {len(calm)} ordinary messages flagged"
@@ -233,4 +235,4 @@ def test_the_few_crises_of_ordinary_conversation_are_flagged():
     detector = CrisisDetector.shipped()
     rows = read_set(ORDINARY)
     crises = [row for row in rows if row["crisis"]]
-    assert crises and all(detector.detect(row["text"], row["lang"]).flagged for row in crises)
+    assert crises and all(r.flagged for r in detector.detect_all([(row["text"], row["lang"]) for row in crises]))
