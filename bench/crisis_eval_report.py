@@ -1,8 +1,10 @@
 """Print the Markdown table of docs/crisis.md: recall and false-positive rate per category on the
-two development sets and on the one held-out set the model has not learned on, as the detector
-stands now (each held-out set's first, blind run is history kept in docs/crisis.md). A second
-table counts a message as seen when it is flagged *or* sent to a helper for review (the review
-tier: no card, a priority-2 item). Run: ``python bench/crisis_eval_report.py``."""
+two development sets and on the held-out sets no model has learned on, as the detector stands now
+(each held-out set's first, blind run is history kept in docs/crisis.md). Both readings count, as
+in the server: the fast one and the encoder's (`CrisisDetector.detect_all`); a first table gives
+the fast reading alone, for comparison. A last table counts a message as seen when it is flagged
+*or* sent to a helper for review (the review tier: no card, a priority-2 item).
+Run: ``python bench/crisis_eval_report.py``."""
 
 from __future__ import annotations
 
@@ -20,25 +22,29 @@ SETS = {
     "development": "crisis_eval.jsonl",
     "indirect (dev.)": "crisis_dev_indirect.jsonl",
     "held out no. 11 (not trained on)": "crisis_holdout_11.jsonl",
+    "held out no. 13 (not trained on)": "crisis_holdout_13.jsonl",
 }
 CRISIS = ("ideation", "plan", "self_harm", "farewell", "concern_other")
 
 
 def main() -> None:
     detector = CrisisDetector.shipped()
-    print("Flagged (the card and the crisis alert):\n")
-    table(detector, with_review=False)
-    print("\nFlagged or sent to a helper for review:\n")
-    table(detector, with_review=True)
+    print("Flagged by the fast reading alone (phrases, rules, linear model):\n")
+    table(detector, with_review=False, fully=False)
+    print("\nFlagged, both readings (the card and the crisis alert):\n")
+    table(detector, with_review=False, fully=True)
+    print("\nFlagged or sent to a helper for review, both readings:\n")
+    table(detector, with_review=True, fully=True)
 
 
-def table(detector: CrisisDetector, with_review: bool) -> None:
+def table(detector: CrisisDetector, with_review: bool, fully: bool) -> None:
     counts: dict[str, dict[str, list[int]]] = {}
     for label, name in SETS.items():
         table: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for line in (ROOT / "tests/moderation" / name).read_text(encoding="utf-8").splitlines():
-            row = json.loads(line)
-            result = detector.detect(row["text"], row["lang"])
+        rows = [json.loads(line) for line in (ROOT / "tests/moderation" / name).read_text("utf-8").splitlines()]
+        messages = [(row["text"], row["lang"]) for row in rows]
+        results = detector.detect_all(messages) if fully else [detector.detect(*m) for m in messages]
+        for row, result in zip(rows, results, strict=True):
             flagged = int(result.flagged or (with_review and result.review))
             keys = [row["category"], "all crisis" if row["crisis"] else "all other"]
             if row["crisis"] and row["severity"] == "high":

@@ -16,7 +16,7 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -84,6 +84,7 @@ _PSEUDONYM_TRIES = 30
 _BAN_CACHE_S = 10.0
 _WARNINGS = ("warned", "muted", "kicked", "banned")  # notices about a sanction; the rest inform
 _REPEAT_WINDOW_S = 600  # the repetition check compares with the last ten minutes' messages
+_BACKGROUND_GRACE_S = 5.0  # how long stopping waits for second readings under way
 
 
 def _utcnow() -> datetime:
@@ -125,6 +126,7 @@ class Hub:
         # what the check did not flag (`chat.second_reading`).
         self.crisis_detector = crisis_detector
         self.second_reading = SecondReading()
+        self._background: set[asyncio.Task[None]] = set()  # second readings under way
         self.check_config = check_config or PipelineConfig()
         self.config = config
         self.broker = broker
@@ -179,6 +181,11 @@ class Hub:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        # A second reading under way may still bring a card and an alert: give it a moment.
+        if self._background:
+            await asyncio.wait(set(self._background), timeout=_BACKGROUND_GRACE_S)
+        for task in list(self._background):
+            task.cancel()
         await self.second_reading.close()
 
     # -- connections -----------------------------------------------------------------
@@ -493,16 +500,48 @@ class Hub:
             stored = await self.messages.append(spec.slug, session.id, pseudonym, session.role, text, cw or None, now)
             self.send(conn, {"type": "ack", "ref": frame.ref, "id": stored.id, "status": "published"})
             await self.streams.publish(spec.slug, stored.seq, _render(stored))
-        if self.desk is not None:
-            # Published first; the encoder's milliseconds delay only the card and the alert.
-            crisis, review = await self._crisis_after_second_reading(session, spec, text, outcome, crisis, review)
-            if crisis is not None and crisis.flagged:
-                await self.desk.crisis(session, spec.slug, pseudonym, text, stored.cw, stored.seq, stored.id, crisis)
-            if review:
-                await self.desk.open(
-                    room=spec.slug, kind="auto", priority=priority, session=session, pseudonym=pseudonym,
-                    text=text, cw=stored.cw, reasons=review, message_seq=stored.seq,
-                )
+        if self.desk is None:
+            return
+        if (crisis is None or not crisis.flagged) and self._reads_again(outcome):
+            # Published first; the encoder reads in the background, so that neither the room nor
+            # this writer's next message waits for it: the card and the alert follow.
+            self._in_background(self._after_second_reading(
+                session, spec, pseudonym, text, stored, outcome, crisis, review, priority,
+            ))
+            return
+        await self._alert_and_review(session, spec, pseudonym, text, stored, crisis, review, priority)
+
+    async def _after_second_reading(
+        self, session: Session, spec: RoomSpec, pseudonym: str, text: str, stored: StoredMessage,
+        outcome: Outcome | None, crisis: CrisisResult | None, review: list[str], priority: int,
+    ) -> None:
+        crisis, review = await self._crisis_after_second_reading(session, spec, text, outcome, crisis, review)
+        await self._alert_and_review(session, spec, pseudonym, text, stored, crisis, review, priority)
+
+    async def _alert_and_review(
+        self, session: Session, spec: RoomSpec, pseudonym: str, text: str, stored: StoredMessage,
+        crisis: CrisisResult | None, review: list[str], priority: int,
+    ) -> None:
+        """For a published message: the crisis alert and card, and the item for a helper to read."""
+        desk = self._desk()
+        if crisis is not None and crisis.flagged:
+            await desk.crisis(session, spec.slug, pseudonym, text, stored.cw, stored.seq, stored.id, crisis)
+        if review:
+            await desk.open(
+                room=spec.slug, kind="auto", priority=priority, session=session, pseudonym=pseudonym,
+                text=text, cw=stored.cw, reasons=review, message_seq=stored.seq,
+            )
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` past the frame that started it; kept until done, so that stop waits for it."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Task[None]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background work after a message failed", exc_info=task.exception())
 
     async def _say_privately(
         self, conn: Connection, session: Session, spec: RoomSpec, frame: Say, text: str, cw: str | None,
@@ -517,16 +556,33 @@ class Hub:
                                                 text, cw, now)
             self.send(conn, {"type": "ack", "ref": frame.ref, "id": stored.id, "status": "published"})
             await self.streams.publish(spec.slug, stored.seq, _render(stored))
-        if session.role == "peer" and outcome is not None and (crisis is None or not crisis.flagged):
-            crisis = await self._read_again(session, spec, text, outcome)
-        if crisis is not None and crisis.flagged and session.role == "peer":
+        if session.role != "peer":
+            return
+        if crisis is not None and crisis.flagged:
             await self.send_pointer(session, spec.slug, stored.id, "private", about_someone_else(crisis.categories))
+        elif outcome is not None and self._reads_again(outcome):
+            self._in_background(self._private_after_second_reading(session, spec, text, stored.id, outcome))
+
+    async def _private_after_second_reading(
+        self, session: Session, spec: RoomSpec, text: str, message_id: str, outcome: Outcome,
+    ) -> None:
+        crisis = await self._read_again(session, spec, text, outcome)
+        if crisis.flagged:
+            await self.send_pointer(session, spec.slug, message_id, "private", about_someone_else(crisis.categories))
+
+    def _reads_again(self, outcome: Outcome | None) -> bool:
+        """Whether the encoder reads this message again (the fast reading did not flag it)."""
+        detector = self.crisis_detector
+        return (
+            outcome is not None and detector is not None and detector.encoder is not None
+            and CRISIS_CHECK in outcome.checks
+        )
 
     async def _read_again(self, session: Session, spec: RoomSpec, text: str, outcome: Outcome) -> CrisisResult:
         """The encoder's reading of a message the fast reading did not flag (NOT_FLAGGED without
-        a detector, or when the check pipeline has no crisis check)."""
+        an encoder, or when the check pipeline has no crisis check)."""
         detector = self.crisis_detector
-        if detector is None or CRISIS_CHECK not in outcome.checks:
+        if detector is None or not self._reads_again(outcome):
             return NOT_FLAGGED
         return await self.second_reading.read(detector, text, self._check_lang(session, spec))
 

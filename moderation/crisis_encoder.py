@@ -18,6 +18,7 @@ hub never runs it on the event loop: see `chat.second_reading`. Pure: texts in, 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -28,7 +29,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["CrisisEncoder", "EncoderWeights", "load_shipped_encoder", "training_digest"]
+__all__ = ["PASSAGE_CHARS", "CrisisEncoder", "EncoderWeights", "load_shipped_encoder", "passages_of", "training_digest"]
 
 Array = npt.NDArray[np.float32]
 
@@ -40,6 +41,9 @@ _DIM = 512
 _CNN = 256
 _ORDERS = ((2, 0), (3, 1), (5, 2))  # (n-gram order, left context) of the three CNN branches
 _BATCH_TOKENS = 2048  # per forward pass; longer batches are split (memory stays a few MiB)
+PASSAGE_CHARS = 400  # a longer message is read sentence by sentence (see `scores`)
+# A sentence: up to its end mark(s) or a line break, with the spaces after it.
+_SENTENCE = re.compile(r"[^.!?…\n]*(?:[.!?…]+|\n|$)\s*")
 # The fine-tuned layers, as named in the training script and the weights file.
 LAYERS = (
     "proj_W", "proj_b", "ln3_g", "ln3_b", "w1_0", "w1_1", "w1_2", "b1_0", "b1_1", "b1_2",
@@ -105,7 +109,23 @@ class CrisisEncoder:
         self._eps = weights.eps
 
     def scores(self, texts: Sequence[str]) -> list[float]:
-        """The head's log-odds for each text (higher: more likely a crisis)."""
+        """The head's log-odds for each text (higher: more likely a crisis). A text longer than a
+        chat message is read sentence by sentence and scores as its most worrying sentence: the
+        encoder averages over what it reads, and one sentence of distress must not drown in a
+        page of ordinary news (next to a single ordinary sentence, it can already fall below
+        the threshold)."""
+        owners: list[int] = []
+        passages: list[str] = []
+        for i, text in enumerate(texts):
+            for passage in passages_of(text):
+                owners.append(i)
+                passages.append(passage)
+        best = [float("-inf")] * len(texts)
+        for owner, score in zip(owners, self._scores(passages), strict=True):
+            best[owner] = max(best[owner], score)
+        return best
+
+    def _scores(self, texts: Sequence[str]) -> list[float]:
         pieces = [self._tokenise(t, out_type=int, add_bos=True, add_eos=True) for t in texts]
         out: list[float] = []
         batch: list[list[int]] = []
@@ -160,6 +180,23 @@ class CrisisEncoder:
         z = np.tanh(y1 @ w["p3"] + y2 @ w["d3"])
         z /= np.sqrt(np.clip((z * z).sum(axis=-1, keepdims=True), eps, None))
         return [float(s) for s in (z @ w["head_w"] + w["head_b"]).reshape(-1)]
+
+
+def passages_of(text: str, size: int = PASSAGE_CHARS) -> list[str]:
+    """What the encoder reads of `text`: the whole text up to `size` characters (as it learned,
+    on chat messages), else each sentence alone, a sentence longer than `size` cut at spaces.
+    Joined, the passages give back the text."""
+    if len(text) <= size:
+        return [text]
+    out: list[str] = []
+    for sentence in _SENTENCE.findall(text):
+        while len(sentence) > size:
+            cut = sentence.rfind(" ", size // 2, size) + 1 or size
+            out.append(sentence[:cut])
+            sentence = sentence[cut:]
+        if sentence:
+            out.append(sentence)
+    return out
 
 
 def _windows(x: Array, n: int, left: int) -> Array:

@@ -9,7 +9,7 @@ import pytest
 
 from moderation.crisis import CATEGORIES, NOT_FLAGGED, CrisisDetector, encoder_id
 from moderation.crisis_check import run_check
-from moderation.crisis_encoder import load_shipped_encoder, training_digest
+from moderation.crisis_encoder import PASSAGE_CHARS, load_shipped_encoder, passages_of, training_digest
 from moderation.crisis_rules import _switchable
 from tests.moderation.second_reading_texts import second_reading_text, second_reading_texts
 
@@ -129,3 +129,24 @@ def test_the_command_line_check_uses_the_second_reading():
     out = [json.loads(line) for line in run_check([json.dumps({"text": t, "lang": "fr"}) for t in texts], detector)]
     assert out[0]["flagged"] and out[0]["matches"] == [encoder_id("fr")]
     assert not out[1]["flagged"]
+
+
+def test_a_chat_message_is_read_whole_and_a_long_text_sentence_by_sentence_losing_nothing():
+    assert passages_of("Ça va. Et toi ?") == ["Ça va. Et toi ?"]
+    text = "Une phrase ordinaire de la soirée. " * 20 + "Vraiment !!! Et une ligne\nsans point" + " mot" * 150
+    passages = passages_of(text)
+    assert "".join(passages) == text and all(0 < len(p) <= PASSAGE_CHARS for p in passages)
+    assert passages[0] == "Une phrase ordinaire de la soirée. " and "Vraiment !!! " in passages
+    no_spaces = "x" * (PASSAGE_CHARS * 2 + 5)
+    assert "".join(passages_of(no_spaces)) == no_spaces and len(passages_of(no_spaces)) == 3
+
+
+def test_one_sentence_of_distress_in_a_long_message_is_not_drowned(encoder):
+    ordinary = ("Aujourd'hui j'ai fait les courses, puis j'ai appelé ma sœur pour son anniversaire. "
+                "Le soir on a regardé un film avec les enfants et on a mangé des crêpes. ") * 20
+    crisis = second_reading_text("fr")
+    middle = len(ordinary) // 2
+    middle = ordinary.index(". ", middle) + 2
+    long_crisis = f"{ordinary[:middle]}{crisis}. {ordinary[middle:]}"
+    calm, worried = encoder.scores([ordinary, long_crisis])
+    assert calm < encoder.threshold("fr") <= worried

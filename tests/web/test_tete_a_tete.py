@@ -13,6 +13,7 @@ from moderation.checks.crisis_check import REVIEW_REASON
 from tests.admin.conftest import Staff, admin, call, staff_member
 from tests.conftest import Peer, Server, ServerFactory, test_room
 from tests.moderation.review_texts import review_text
+from tests.moderation.second_reading_texts import second_reading_text
 
 pytestmark = pytest.mark.asyncio
 
@@ -247,6 +248,19 @@ async def test_a_crisis_message_in_a_tete_a_tete_brings_the_card_and_no_new_item
     assert card["stage"] == "private" and "3114" in [r["phone"] for r in card["resources"]]
     await helper.expect("message", id=said["id"])
     assert await queue.unresolved([ROOM, room]) == before
+
+
+async def test_a_crisis_only_the_second_reading_finds_in_a_tete_a_tete_brings_the_card_too(
+    server_factory: ServerFactory,
+) -> None:
+    server = await start(server_factory)
+    helper, person, room, _ = await opened(server)
+    await person.join(room)
+    await helper.join(room)
+    said = await person.say(room, second_reading_text("fr"))
+    assert said["status"] == "published"
+    card = await person.expect("pointer", message_id=said["id"])
+    assert card["stage"] == "private"
 
 
 async def test_names_cannot_change_and_reports_have_no_reader_there(server_factory: ServerFactory) -> None:
