@@ -12,6 +12,7 @@ from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, 
 from tests.admin.conftest import PASSWORD, SETUP, add_account
 from tests.conftest import test_room
 from tests.moderation.review_texts import review_text
+from tests.moderation.second_reading_texts import second_reading_text
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 
@@ -147,6 +148,35 @@ async def test_an_admin_tries_a_message_for_review_and_switches_the_review_tier_
     await expect(tier).to_contain_text("À lire par un·e pair-aidant·e")
     await tier.locator('button[data-action="disable"]').click()
     await expect(tier.locator('button[data-action="enable"]')).to_be_visible(timeout=15_000)
+    await console.locator("#crisis-try button[type=submit]").click()
+    await expect(result).to_have_text("Non signalé.")
+    assert problems == []
+
+
+async def test_an_admin_tries_a_message_only_the_encoder_flags_and_switches_the_encoder_off(server, browser):
+    """A crisis told without crisis words: the console's try says it is flagged by the second
+    reading (fr.encoder); the encoder is listed with its label and, switched off, the same
+    message is not flagged."""
+    await add_account(server, "camille", "admin", None)
+    problems: list[str] = []
+    _, console = await watched(browser, problems)
+    await console.goto(server.http + "/admin")
+    await console.locator("#username").fill("camille")
+    await console.locator("#password").fill(PASSWORD)
+    await console.locator("#login-submit").click()
+    await expect(console.locator("body")).to_have_attribute("data-ready", "true")
+
+    await console.locator("#crisis-try-text").fill(second_reading_text("fr"))
+    await console.locator("#crisis-try-lang").select_option("fr")
+    await console.locator("#crisis-try button[type=submit]").click()
+    result = console.locator("#crisis-try-result")
+    await expect(result).to_contain_text("Signalé")
+    await expect(result).to_contain_text("fr.encoder")
+
+    encoder = console.locator('#crisis-patterns [data-id="fr.encoder"]')
+    await expect(encoder).to_contain_text("Seconde lecture")
+    await encoder.locator('button[data-action="disable"]').click()
+    await expect(encoder.locator('button[data-action="enable"]')).to_be_visible(timeout=15_000)
     await console.locator("#crisis-try button[type=submit]").click()
     await expect(result).to_have_text("Non signalé.")
     assert problems == []

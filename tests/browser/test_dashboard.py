@@ -11,6 +11,7 @@ from tests.admin.conftest import PASSWORD, add_account
 from tests.browser.conftest import watch
 from tests.conftest import Server
 from tests.moderation.review_texts import review_text
+from tests.moderation.second_reading_texts import second_reading_text
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.browser]
 
@@ -228,6 +229,27 @@ async def test_a_message_just_below_the_crisis_threshold_reaches_the_dashboard_t
     await expect(writer.locator("#messages")).to_contain_text(text)
     await writer.wait_for_timeout(1500)  # a card would come within a second of the ack
     await expect(writer.locator("#pointer-region")).to_be_empty()
+    assert problems == []
+
+
+async def test_a_crisis_told_without_crisis_words_brings_the_card_and_the_crisis_row(server, browser):
+    """The second reading: a message no phrase, rule or word model flags, typed on the room page,
+    is shown to the room at once; then the writer's card appears and the helper's queue gets the
+    priority-3 crisis row."""
+    await add_account(server, "lea", "helper", frozenset({ROOM}))
+    problems: list[str] = []
+    helper = await dashboard(server, browser, problems, "lea")
+    writer = await room_page(browser, server, problems)
+    text = second_reading_text("fr")
+    await writer.locator("#composer-text").fill(text)
+    await writer.locator("#composer-send").click()
+
+    await expect(writer.locator("#messages")).to_contain_text(text)
+    await expect(writer.locator("#pointer-region")).to_contain_text("3114")
+    row = helper.locator("#queue li")
+    await expect(row).to_have_count(1)
+    await expect(row).to_have_class("queue-item p3 state-open is-crisis")
+    await expect(helper.locator("#crisis-banner")).to_be_visible()
     assert problems == []
 
 
