@@ -104,6 +104,16 @@ CRISIS_EN = (
     "I'm thinking about suicide every night now",
     "honestly i just want to die, nothing helps",
 )
+# With --second-reading: crises no phrase, rule or word model flags and the encoder does (checked
+# at start), from French writers only, so that the alert comes from the second reading.
+CRISIS_SECOND_FR = (
+    "j'ai donné mon chat à la voisine et vidé mon casier, je suis prête",
+    "ce soir je lâche tout, définitivement",
+    "demain personne n'aura plus à s'inquiéter pour moi",
+    "je vais enfin pouvoir me reposer pour de bon",
+    "j'ai tout mis en ordre pour que ma sœur n'ait rien à gérer",
+    "bientôt je ne dérangerai plus personne",
+)
 # Ordinary chat for the background peers: three fragments, so that no session repeats itself.
 _OPEN = ("bonsoir à tous", "coucou", "merci pour vos messages", "petite nouvelle", "ici il pleut encore",
          "je sors du travail", "je reviens de promenade", "pas facile aujourd'hui")
@@ -546,8 +556,8 @@ async def run_variant(
     probes: list[Probe] = []
     for i in range(args.messages):
         w = i % len(writers)
-        lang = "fr" if w % 2 == 0 else "en"
-        phrases = CRISIS_FR if lang == "fr" else CRISIS_EN
+        lang = "fr" if w % 2 == 0 or args.second_reading else "en"
+        phrases = CRISIS_SECOND_FR if args.second_reading else CRISIS_FR if lang == "fr" else CRISIS_EN
         # A writer never repeats itself: its last five texts are five different phrases (a repeat
         # would be held by the repetition check, and a held message's crisis item has no message id).
         k = board.said.get(w, 0)
@@ -655,7 +665,7 @@ async def measure(servers: Servers, token: str, writer_proc: int, helper_proc: i
     results = []
     try:
         writers = await open_many(count, writer_urls, "writer", board, board.on_writer,
-                                  lambda i: "fr" if i % 2 == 0 else "en")
+                                  lambda i: "fr" if i % 2 == 0 or args.second_reading else "en")
         clients += writers
         results.append(await run_variant("quiet", writers, board, args, [], meter))
         if args.background > 0:
@@ -814,6 +824,19 @@ def _terminate(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)  # so that the servers are stopped by the `finally` blocks
 
 
+def only_second_reading(texts: tuple[str, ...]) -> None:
+    """Exit unless the fast reading misses every text and the encoder flags it (as a French
+    writer in a French room: the language the hub scans them in)."""
+    sys.path.insert(0, str(ROOT))
+    from moderation.crisis import CrisisDetector
+
+    detector = CrisisDetector.shipped()
+    wrong = [i for i, text in enumerate(texts) if detector.detect(text, "fr").flagged
+             or not detector.second_reading([(text, "fr")])[0].flagged]
+    if wrong:
+        sys.exit(f"alert_latency: --second-reading texts {wrong} are not flagged by the encoder alone")
+
+
 def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     parser = argparse.ArgumentParser(prog="bench/alert_latency.py",
@@ -826,6 +849,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds between two messages of one background peer (default 5; at least 1.2)")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of background chat before measuring")
     parser.add_argument("--scenario", choices=("one", "two", "both"), default="both")
+    parser.add_argument("--second-reading", action="store_true",
+                        help="crisis messages only the encoder flags (the alert comes from the second reading)")
     parser.add_argument("--entraide-rev", help="run Entraide from `git archive REV` instead of the working tree")
     parser.add_argument("--json", action="store_true", help="print the results as JSON on stdout (tables omitted)")
     parser.add_argument("--out", metavar="FILE", help="also write the results as JSON to FILE")
@@ -834,6 +859,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--messages and --rate must be positive")
     if args.background_interval < 1.2:
         parser.error("--background-interval below 1.2 s would meet the say limit (1/s)")
+    if args.second_reading:
+        only_second_reading(CRISIS_SECOND_FR)
     args.entraide_src = snapshot(args.entraide_rev) if args.entraide_rev else ROOT
     scenarios = ["one", "two"] if args.scenario == "both" else [args.scenario]
     started = dt.datetime.now(dt.UTC)
@@ -860,6 +887,7 @@ def main(argv: list[str] | None = None) -> int:
                      "rev": git_rev(args.entraide_rev or "HEAD")},
         "cores": os.cpu_count(), "kernel": platform.release(), "versions": versions(),
         "settings": {"messages": args.messages, "rate_per_s": args.rate, "background": args.background,
+                     "second_reading": args.second_reading,
                      "background_interval_s": args.background_interval, "warmup_s": args.warmup,
                      "alert_deadline_s": ALERT_DEADLINE_S, "crisis_claim_timeout_s": 3600},
         "results": results,

@@ -26,6 +26,12 @@ from moderation.crisis_encoder import load_shipped_encoder  # noqa: E402
 
 
 def rss_mib() -> float:
+    """Resident memory now (Linux), MiB."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -41,10 +47,11 @@ def main() -> None:
     if encoder is None:
         sys.exit("no shipped encoder (moderation/data/crisis_encoder.npz)")
     loaded = time.perf_counter() - started
+    after, peak = rss_mib(), peak_mib()
     detector = CrisisDetector.shipped()
     sample = messages(args.messages, 7)
     detector.second_reading(sample[:8])  # warm-up
-    print(f"encoder loaded in {loaded:.2f} s; peak resident memory {before:.0f} → {rss_mib():.0f} MiB")
+    print(f"encoder loaded in {loaded:.2f} s; resident memory {before:.0f} → {after:.0f} MiB (peak {peak:.0f})")
     for size in (1, 8, 32):
         per_message = []
         for at in range(0, len(sample) - size + 1, size):

@@ -125,7 +125,6 @@ class Hub:
         # The detector the crisis check reads with: its encoder reads again, off the loop,
         # what the check did not flag (`chat.second_reading`).
         self.crisis_detector = crisis_detector
-        self.second_reading = SecondReading()
         self._background: set[asyncio.Task[None]] = set()  # second readings under way
         self.check_config = check_config or PipelineConfig()
         self.config = config
@@ -135,6 +134,7 @@ class Hub:
         self.moderation = moderation
         self.pseudonyms = pseudonyms
         self.metrics = metrics or HubMetrics()
+        self.second_reading = SecondReading(self.metrics)
         self.registry = SessionRegistry(config, sessions, moderation, staff=staff)
         self._session_store = sessions
         self.clock = clock

@@ -43,6 +43,26 @@ class HubMetrics:
             "entraide_queue_items_open", "Unresolved moderation queue items, by priority (3 = crisis)",
             ["priority"], registry=r, multiprocess_mode="livemax",
         )
+        self.second_readings = Counter(
+            "entraide_crisis_second_readings", "Messages the crisis encoder read again", registry=r,
+        )
+        self.second_reading_seconds = Histogram(
+            "entraide_crisis_second_reading_seconds", "From a message queued for the crisis encoder to its result",
+            buckets=(0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0), registry=r,
+        )
+        self.second_reading_backlog = Gauge(
+            "entraide_crisis_second_reading_backlog", "Messages waiting for the crisis encoder",
+            registry=r, multiprocess_mode="livesum",
+        )
+        self.second_reading_skipped = Counter(
+            "entraide_crisis_second_reading_skipped",
+            "Messages the crisis encoder could not read because its backlog was full (the fast reading stood)",
+            registry=r,
+        )
+        self.second_reading_failures = Counter(
+            "entraide_crisis_second_reading_failures", "Encoder batches that failed (the fast reading stood)",
+            registry=r,
+        )
         self.broker_reconnects = Counter(
             "entraide_broker_reconnects", "Times the broker connection was lost and re-established", registry=r,
         )

@@ -9,33 +9,45 @@ A burst of messages makes bigger batches, not a longer queue per message.
 
 One reader per hub; it reads with the detector each message was checked with (an admin's change
 applies to the next message, as for the fast reading).
+
+The backlog is bounded (``max_backlog``, about ten seconds of reading): past it, a message is not
+read again and keeps the fast reading's result. That only happens when far more messages arrive
+than one core can read (a few hundred a second); it is counted and logged, never silent, and
+the alternative, an unbounded queue, would deliver every card of the flood late and take the
+process's memory with it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 
+from chat.metrics import HubMetrics
 from moderation.crisis import NOT_FLAGGED, CrisisDetector, CrisisResult
 
 __all__ = ["SecondReading"]
 
 _log = logging.getLogger(__name__)
 
-_Waiting = tuple[CrisisDetector, str, str, "asyncio.Future[CrisisResult]"]
+_Waiting = tuple[CrisisDetector, str, str, "asyncio.Future[CrisisResult]", float]
 
 
 class SecondReading:
     """Queue (detector, text, lang) readings; `read` returns the encoder's result."""
 
-    def __init__(self, max_batch: int = 32) -> None:
+    def __init__(self, metrics: HubMetrics | None = None, max_batch: int = 32, max_backlog: int = 2000) -> None:
+        self.metrics = metrics or HubMetrics()
         self.max_batch = max_batch
+        self.max_backlog = max_backlog
         self._waiting: list[_Waiting] = []
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._executor: ThreadPoolExecutor | None = None
         self.failures = 0  # batches the encoder could not read (logged, without the texts)
+        self.skipped = 0  # messages not read again because the backlog was full
+        self._warned_at = float("-inf")
 
     @property
     def backlog(self) -> int:
@@ -44,8 +56,18 @@ class SecondReading:
     async def read(self, detector: CrisisDetector, text: str, lang: str) -> CrisisResult:
         if detector.encoder is None:
             return NOT_FLAGGED
+        if len(self._waiting) >= self.max_backlog:
+            self.skipped += 1
+            self.metrics.second_reading_skipped.inc()
+            now = time.monotonic()
+            if now - self._warned_at >= 60:  # once a minute: a flood must not flood the log too
+                self._warned_at = now
+                _log.warning("crisis second reading: backlog full, messages keep the fast reading's result",
+                             extra={"backlog": len(self._waiting), "skipped": self.skipped})
+            return NOT_FLAGGED
         future: asyncio.Future[CrisisResult] = asyncio.get_running_loop().create_future()
-        self._waiting.append((detector, text, lang, future))
+        self._waiting.append((detector, text, lang, future, time.perf_counter()))
+        self.metrics.second_reading_backlog.inc()
         self._wake.set()
         if self._worker is None or self._worker.done():
             self._worker = asyncio.get_running_loop().create_task(self._run())
@@ -56,8 +78,9 @@ class SecondReading:
             self._worker.cancel()
             await asyncio.gather(self._worker, return_exceptions=True)
             self._worker = None
-        for *_, future in self._waiting:
-            future.cancel()
+        for waiting in self._waiting:
+            waiting[3].cancel()
+        self.metrics.second_reading_backlog.dec(len(self._waiting))
         self._waiting.clear()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
@@ -70,6 +93,7 @@ class SecondReading:
             self._wake.clear()
             while self._waiting:
                 batch, self._waiting = self._waiting[:self.max_batch], self._waiting[self.max_batch:]
+                self.metrics.second_reading_backlog.dec(len(batch))
                 by_detector: dict[int, list[_Waiting]] = {}
                 for waiting in batch:
                     by_detector.setdefault(id(waiting[0]), []).append(waiting)
@@ -79,12 +103,16 @@ class SecondReading:
                     detector = group[0][0]
                     try:
                         results = await loop.run_in_executor(
-                            self._executor, detector.second_reading, [(text, lang) for _, text, lang, _ in group],
+                            self._executor, detector.second_reading, [(w[1], w[2]) for w in group],
                         )
                     except Exception:  # noqa: BLE001 - the fast reading's result stands; never the text in logs
                         self.failures += 1
+                        self.metrics.second_reading_failures.inc()
                         _log.exception("crisis second reading failed", extra={"messages": len(group)})
                         results = [NOT_FLAGGED] * len(group)
-                    for (*_, future), result in zip(group, results, strict=True):
+                    done = time.perf_counter()
+                    self.metrics.second_readings.inc(len(group))
+                    for (*_, future, queued), result in zip(group, results, strict=True):
+                        self.metrics.second_reading_seconds.observe(done - queued)
                         if not future.done():
                             future.set_result(result)

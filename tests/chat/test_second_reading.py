@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from chat.metrics import HubMetrics
 from chat.second_reading import SecondReading
 from moderation.crisis import NOT_FLAGGED, CrisisDetector, CrisisResult
 from tests.moderation.second_reading_texts import second_reading_text
@@ -114,3 +115,18 @@ async def test_each_message_is_read_with_the_detector_it_was_checked_with():
     finally:
         await reader.close()
     assert on_result.flagged and off_result == NOT_FLAGGED
+
+
+@pytest.mark.asyncio
+async def test_past_a_full_backlog_a_message_keeps_the_fast_reading_and_it_is_counted():
+    metrics = HubMetrics()
+    reader = SecondReading(metrics, max_backlog=3)
+    detector = CrisisDetector.shipped()
+    text = second_reading_text("fr")
+    try:
+        results = await asyncio.gather(*(reader.read(detector, text, "fr") for _ in range(5)))
+    finally:
+        await reader.close()
+    assert [r.flagged for r in results] == [True, True, True, False, False]
+    assert reader.skipped == 2 and metrics.second_reading_skipped._value.get() == 2
+    assert metrics.second_readings._value.get() == 3 and metrics.second_reading_backlog._value.get() == 0
