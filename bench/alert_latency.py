@@ -107,12 +107,12 @@ CRISIS_EN = (
 # With --second-reading: crises no phrase, rule or word model flags and the encoder does (checked
 # at start), from French writers only, so that the alert comes from the second reading.
 CRISIS_SECOND_FR = (
-    "j'ai donné mon chat à la voisine et vidé mon casier, je suis prête",
     "ce soir je lâche tout, définitivement",
     "demain personne n'aura plus à s'inquiéter pour moi",
-    "je vais enfin pouvoir me reposer pour de bon",
     "j'ai tout mis en ordre pour que ma sœur n'ait rien à gérer",
     "bientôt je ne dérangerai plus personne",
+    "je ne crois pas que je tiendrai jusqu'à dimanche",
+    "ce soir je lâche prise, définitivement",
 )
 # Ordinary chat for the background peers: three fragments, so that no session repeats itself.
 _OPEN = ("bonsoir à tous", "coucou", "merci pour vos messages", "petite nouvelle", "ici il pleut encore",

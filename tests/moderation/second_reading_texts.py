@@ -18,6 +18,10 @@ CANDIDATES = {
         "je ne vois plus comment continuer, chaque matin est pire et je n'ai plus la force",
         "je ne me réveillerai pas demain, c'est décidé",
         "ce soir je lâche tout, définitivement",
+        "demain personne n'aura plus à s'inquiéter pour moi",
+        "bientôt je ne dérangerai plus personne",
+        "j'ai tout mis en ordre pour que ma sœur n'ait rien à gérer",
+        "je ne crois pas que je tiendrai jusqu'à dimanche",
     ),
     "en": (
         "I gave my dog to my sister and cleaned out my locker, I'm ready now",
@@ -29,6 +33,8 @@ CANDIDATES = {
         "tonight I let go of everything, for good",
         "I am not sure I can do this much longer",
         "honestly some days I wish I could just disappear for a bit",
+        "I do not think I will see the end of the week and that is for the best",
+        "tomorrow they'll understand why, I wrote each of them a letter",
     ),
 }
 

@@ -77,11 +77,12 @@ SETS = (
     "crisis_eval.jsonl", "crisis_dev_indirect.jsonl", "crisis_holdout.jsonl", "crisis_holdout_4.jsonl",
     "crisis_holdout_5.jsonl", "crisis_holdout_6.jsonl", "crisis_holdout_7.jsonl", "crisis_holdout_8.jsonl",
     "crisis_holdout_9.jsonl", "crisis_holdout_10.jsonl", "crisis_holdout_11.jsonl", "crisis_holdout_13.jsonl",
+    "crisis_holdout_14.jsonl",
 )
 HELD_OUT = SETS[2:]
 # The sets no model has learned on: a failure prints their figures, never their messages, so that
 # nobody reads them by accident.
-UNSEEN = frozenset({"crisis_holdout_11.jsonl", "crisis_holdout_13.jsonl"})
+UNSEEN = frozenset({"crisis_holdout_11.jsonl", "crisis_holdout_13.jsonl", "crisis_holdout_14.jsonl"})
 RECALL, HIGH_RECALL, MAX_FP = 0.95, 0.99, 0.05
 
 
@@ -160,13 +161,17 @@ def test_the_sets_are_big_enough_and_in_both_languages():
 # failure. Update them with docs/crisis.md when the detector or the model changes.
 SHORT = {
     ("crisis_holdout_5.jsonl", "high"): "48 of the 49 high-severity messages of set no. 5 are flagged (0.980)",
-    ("crisis_holdout_8.jsonl", "high"): "68 of the 71 high-severity messages of set no. 8 are flagged (0.958)",
-    ("crisis_holdout_10.jsonl", "high"): "72 of the 74 high-severity messages of set no. 10 are flagged (0.973)",
+    ("crisis_holdout_8.jsonl", "high"): "70 of the 71 high-severity messages of set no. 8 are flagged (0.986)",
+    ("crisis_holdout_9.jsonl", "high"): "72 of the 73 high-severity messages of set no. 9 are flagged (0.986)",
     ("crisis_holdout_9.jsonl", "fp"): "9 of the 120 other messages of set no. 9 are flagged (0.075)",
-    ("crisis_holdout_11.jsonl", "recall"): "95 of 120 crisis messages of set no. 11, not trained on, flagged (0.792)",
-    ("crisis_holdout_11.jsonl", "high"): "36 of 48 high-severity messages of no. 11, not trained on, flagged (0.750)",
-    ("crisis_holdout_13.jsonl", "recall"): "101 of 120 crisis messages of set no. 13, not trained on, flagged (0.842)",
-    ("crisis_holdout_13.jsonl", "high"): "41 of 48 high-severity messages of no. 13, not trained on, flagged (0.854)",
+    ("crisis_holdout_10.jsonl", "high"): "72 of the 74 high-severity messages of set no. 10 are flagged (0.973)",
+    ("crisis_holdout_10.jsonl", "fp"): "8 of the 120 other messages of set no. 10 are flagged (0.067)",
+    ("crisis_holdout_11.jsonl", "recall"): "97 of 120 crisis messages of set no. 11, not trained on, flagged (0.808)",
+    ("crisis_holdout_11.jsonl", "high"): "40 of 48 high-severity messages of no. 11, not trained on, flagged (0.833)",
+    ("crisis_holdout_13.jsonl", "recall"): "111 of 120 crisis messages of set no. 13, not trained on, flagged (0.925)",
+    ("crisis_holdout_13.jsonl", "high"): "46 of 48 high-severity messages of no. 13, not trained on, flagged (0.958)",
+    ("crisis_holdout_14.jsonl", "recall"): "96 of 120 crisis messages of set no. 14, not trained on, flagged (0.800)",
+    ("crisis_holdout_14.jsonl", "high"): "41 of 49 high-severity messages of no. 14, not trained on, flagged (0.837)",
 }
 
 
