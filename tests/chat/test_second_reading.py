@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 import time
 from collections.abc import Sequence
 
 import pytest
 
 from chat.metrics import HubMetrics
-from chat.second_reading import SecondReading
+from chat.second_reading import READER_NICE, SecondReading
 from moderation.crisis import NOT_FLAGGED, CrisisDetector, CrisisResult
 from tests.moderation.second_reading_texts import second_reading_text
 
@@ -130,3 +132,16 @@ async def test_past_a_full_backlog_a_message_keeps_the_fast_reading_and_it_is_co
     assert [r.flagged for r in results] == [True, True, True, False, False]
     assert reader.skipped == 2 and metrics.second_reading_skipped._value.get() == 2
     assert metrics.second_readings._value.get() == 3 and metrics.second_reading_backlog._value.get() == 0
+
+
+@pytest.mark.asyncio
+async def test_the_reading_thread_runs_below_the_event_loop_s_priority():
+    reader = SecondReading()
+    try:
+        await reader.read(CrisisDetector.shipped(), "bonsoir", "fr")
+        assert reader._executor is not None
+        nice = reader._executor.submit(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())).result()
+    finally:
+        await reader.close()
+    assert nice == os.getpriority(os.PRIO_PROCESS, 0) + READER_NICE or nice == 19
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < nice  # this thread untouched
