@@ -45,18 +45,11 @@ sys.path.insert(0, str(ROOT))
 from moderation.crisis import CrisisDetector, load_shipped  # noqa: E402
 from moderation.crisis_encoder import LAYERS, training_digest  # noqa: E402
 from moderation.crisis_model import load_shipped_models  # noqa: E402
+from scripts.crisis_sets import ENCODER_CALIBRATION, ENCODER_TRAIN  # noqa: E402
 
 SETS = ROOT / "tests" / "moderation"
-TRAIN = (
-    "crisis_eval.jsonl", "crisis_dev_indirect.jsonl", "crisis_train_a.jsonl", "crisis_train_b.jsonl",
-    "crisis_train_c.jsonl", "crisis_train_d.jsonl", "crisis_train_e.jsonl", "crisis_train_f.jsonl",
-    "crisis_train_g.jsonl", "crisis_train_h.jsonl",
-    "crisis_holdout.jsonl", "crisis_holdout_4.jsonl", "crisis_holdout_5.jsonl", "crisis_holdout_6.jsonl",
-    "crisis_holdout_7.jsonl", "crisis_holdout_8.jsonl", "crisis_holdout_9.jsonl",
-    "crisis_ordinary_train_fr.jsonl", "crisis_ordinary_train_en.jsonl",
-    "crisis_train_i.jsonl", "crisis_train_j.jsonl", "crisis_train_k.jsonl", "crisis_train_l.jsonl",
-)
-CALIBRATION = ("crisis_holdout_10.jsonl", "crisis_ordinary_12.jsonl")
+TRAIN = ENCODER_TRAIN
+CALIBRATION = ENCODER_CALIBRATION
 OUT = ROOT / "moderation" / "data" / "crisis_encoder.npz"
 ORDERS = ((2, 0), (3, 1), (5, 2))
 

@@ -33,15 +33,10 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
 from moderation.crisis import CrisisDetector, model_id  # noqa: E402
+from scripts.crisis_sets import LINEAR_TRAIN  # noqa: E402
 
 SETS = ROOT / "tests" / "moderation"
-TRAIN = (
-    "crisis_eval.jsonl", "crisis_dev_indirect.jsonl", "crisis_train_a.jsonl", "crisis_train_b.jsonl",
-    "crisis_train_c.jsonl", "crisis_train_d.jsonl", "crisis_train_e.jsonl", "crisis_train_f.jsonl",
-    "crisis_train_g.jsonl", "crisis_train_h.jsonl",
-    "crisis_holdout.jsonl", "crisis_holdout_4.jsonl", "crisis_holdout_5.jsonl", "crisis_holdout_6.jsonl",
-    "crisis_holdout_7.jsonl", "crisis_holdout_8.jsonl", "crisis_holdout_9.jsonl", "crisis_holdout_10.jsonl",
-)
+TRAIN = LINEAR_TRAIN
 OUT = ROOT / "moderation" / "data" / "crisis_model.json"
 # The cue lists and the normalisation make the features too: a change to them calls for training again.
 FEATURE_SOURCES = (

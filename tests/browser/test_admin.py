@@ -125,19 +125,24 @@ async def test_a_closed_room_says_when_it_opens_and_shows_the_helplines(server_f
     assert problems == []
 
 
-async def test_an_admin_tries_a_message_for_review_and_switches_the_review_tier_off(server, browser):
-    """In the console's crisis section: a message the model places just below its threshold is
-    "not flagged, but to be read"; the review tier is listed as such and, switched off, the same
-    message is simply not flagged."""
+async def admin_console(server, browser: Browser, problems: list[str]) -> Page:
+    """The console, logged in as an admin, ready."""
     await add_account(server, "camille", "admin", None)
-    problems: list[str] = []
     _, console = await watched(browser, problems)
     await console.goto(server.http + "/admin")
     await console.locator("#username").fill("camille")
     await console.locator("#password").fill(PASSWORD)
     await console.locator("#login-submit").click()
     await expect(console.locator("body")).to_have_attribute("data-ready", "true")
+    return console
 
+
+async def test_an_admin_tries_a_message_for_review_and_switches_the_review_tier_off(server, browser):
+    """In the console's crisis section: a message the model places just below its threshold is
+    "not flagged, but to be read"; the review tier is listed as such and, switched off, the same
+    message is simply not flagged."""
+    problems: list[str] = []
+    console = await admin_console(server, browser, problems)
     await console.locator("#crisis-try-text").fill(review_text("fr"))
     await console.locator("#crisis-try-lang").select_option("fr")
     await console.locator("#crisis-try button[type=submit]").click()
@@ -157,15 +162,8 @@ async def test_an_admin_tries_a_message_only_the_encoder_flags_and_switches_the_
     """A crisis told without crisis words: the console's try says it is flagged by the second
     reading (fr.encoder); the encoder is listed with its label and, switched off, the same
     message is not flagged."""
-    await add_account(server, "camille", "admin", None)
     problems: list[str] = []
-    _, console = await watched(browser, problems)
-    await console.goto(server.http + "/admin")
-    await console.locator("#username").fill("camille")
-    await console.locator("#password").fill(PASSWORD)
-    await console.locator("#login-submit").click()
-    await expect(console.locator("body")).to_have_attribute("data-ready", "true")
-
+    console = await admin_console(server, browser, problems)
     await console.locator("#crisis-try-text").fill(second_reading_text("fr"))
     await console.locator("#crisis-try-lang").select_option("fr")
     await console.locator("#crisis-try button[type=submit]").click()
