@@ -24,6 +24,7 @@ SETS = {
     "held out no. 11 (not trained on)": "crisis_holdout_11.jsonl",
     "held out no. 13 (not trained on)": "crisis_holdout_13.jsonl",
     "held out no. 14 (not trained on)": "crisis_holdout_14.jsonl",
+    "held out no. 15 (not trained on)": "crisis_holdout_15.jsonl",
 }
 CRISIS = ("ideation", "plan", "self_harm", "farewell", "concern_other")
 

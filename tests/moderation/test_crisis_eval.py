@@ -55,8 +55,14 @@ are regression checks, no longer unseen samples:
   run, both readings: 0.842 / 0.854 / 0.050 (fast reading alone 0.783 / 0.792 / 0.042). Second
   run, after the encoder learned on `crisis_train_i/j/k/l` (and was chosen on sets 11 and 13):
   0.925 / 0.958 / 0.050.
-* `crisis_holdout_14.jsonl` (240 messages, written blind, early morning in the rooms). Its only
-  run, with today's detector: 0.800 / 0.837 / 0.042 (fast reading alone 0.667 / 0.653 / 0.033).
+* `crisis_holdout_14.jsonl` (240 messages, written blind, early morning in the rooms). First run,
+  the encoder having learned on `crisis_train_i/j/k/l`: 0.800 / 0.837 / 0.042 (fast reading alone
+  0.667 / 0.653 / 0.033). Second run, the encoder having learned on `crisis_train_m/n/o/p` too
+  (and been chosen on sets 11, 13 and 14): 0.850 / 0.878 / 0.033. Sets 11 and 13 with that
+  encoder: 0.792 / 0.792 / 0.033 and 0.892 / 0.938 / 0.050.
+* `crisis_holdout_15.jsonl` (240 messages, written blind, weekday lunchtime, some long messages).
+  Its only run, with today's detector: 0.867 / 0.942 / 0.083 (fast reading alone 0.767 / 0.788 /
+  0.075).
 
 The targets are measured on both readings, as the server does them (`CrisisDetector.detect_all`):
 the fast one (phrases, rules, linear model) and the encoder's on what it left.
@@ -89,12 +95,14 @@ SETS = (
     "crisis_eval.jsonl", "crisis_dev_indirect.jsonl", "crisis_holdout.jsonl", "crisis_holdout_4.jsonl",
     "crisis_holdout_5.jsonl", "crisis_holdout_6.jsonl", "crisis_holdout_7.jsonl", "crisis_holdout_8.jsonl",
     "crisis_holdout_9.jsonl", "crisis_holdout_10.jsonl", "crisis_holdout_11.jsonl", "crisis_holdout_13.jsonl",
-    "crisis_holdout_14.jsonl",
+    "crisis_holdout_14.jsonl", "crisis_holdout_15.jsonl",
 )
 HELD_OUT = SETS[2:]
 # The sets no model has learned on: a failure prints their figures, never their messages, so that
 # nobody reads them by accident.
-UNSEEN = frozenset({"crisis_holdout_11.jsonl", "crisis_holdout_13.jsonl", "crisis_holdout_14.jsonl"})
+UNSEEN = frozenset({
+    "crisis_holdout_11.jsonl", "crisis_holdout_13.jsonl", "crisis_holdout_14.jsonl", "crisis_holdout_15.jsonl",
+})
 RECALL, HIGH_RECALL, MAX_FP = 0.95, 0.99, 0.05
 
 
@@ -173,17 +181,18 @@ def test_the_sets_are_big_enough_and_in_both_languages():
 # failure. Update them with docs/crisis.md when the detector or the model changes.
 SHORT = {
     ("crisis_holdout_5.jsonl", "high"): "48 of the 49 high-severity messages of set no. 5 are flagged (0.980)",
-    ("crisis_holdout_8.jsonl", "high"): "70 of the 71 high-severity messages of set no. 8 are flagged (0.986)",
-    ("crisis_holdout_9.jsonl", "high"): "72 of the 73 high-severity messages of set no. 9 are flagged (0.986)",
     ("crisis_holdout_9.jsonl", "fp"): "9 of the 120 other messages of set no. 9 are flagged (0.075)",
     ("crisis_holdout_10.jsonl", "high"): "72 of the 74 high-severity messages of set no. 10 are flagged (0.973)",
     ("crisis_holdout_10.jsonl", "fp"): "8 of the 120 other messages of set no. 10 are flagged (0.067)",
-    ("crisis_holdout_11.jsonl", "recall"): "97 of 120 crisis messages of set no. 11, not trained on, flagged (0.808)",
-    ("crisis_holdout_11.jsonl", "high"): "40 of 48 high-severity messages of no. 11, not trained on, flagged (0.833)",
-    ("crisis_holdout_13.jsonl", "recall"): "111 of 120 crisis messages of set no. 13, not trained on, flagged (0.925)",
-    ("crisis_holdout_13.jsonl", "high"): "46 of 48 high-severity messages of no. 13, not trained on, flagged (0.958)",
-    ("crisis_holdout_14.jsonl", "recall"): "96 of 120 crisis messages of set no. 14, not trained on, flagged (0.800)",
-    ("crisis_holdout_14.jsonl", "high"): "41 of 49 high-severity messages of no. 14, not trained on, flagged (0.837)",
+    ("crisis_holdout_11.jsonl", "recall"): "95 of 120 crisis messages of set no. 11, not trained on, flagged (0.792)",
+    ("crisis_holdout_11.jsonl", "high"): "38 of 48 high-severity messages of no. 11, not trained on, flagged (0.792)",
+    ("crisis_holdout_13.jsonl", "recall"): "107 of 120 crisis messages of set no. 13, not trained on, flagged (0.892)",
+    ("crisis_holdout_13.jsonl", "high"): "45 of 48 high-severity messages of no. 13, not trained on, flagged (0.938)",
+    ("crisis_holdout_14.jsonl", "recall"): "102 of 120 crisis messages of set no. 14, not trained on, flagged (0.850)",
+    ("crisis_holdout_14.jsonl", "high"): "43 of 49 high-severity messages of no. 14, not trained on, flagged (0.878)",
+    ("crisis_holdout_15.jsonl", "recall"): "104 of 120 crisis messages of set no. 15, not trained on, flagged (0.867)",
+    ("crisis_holdout_15.jsonl", "high"): "49 of 52 high-severity messages of no. 15, not trained on, flagged (0.942)",
+    ("crisis_holdout_15.jsonl", "fp"): "10 of 120 other messages of set no. 15, not trained on, flagged (0.083)",
 }
 
 
