@@ -20,7 +20,7 @@ pytestmark = pytest.mark.asyncio
 LINES = [
     {"text": "jveux mourir", "lang": "fr"},
     {"text": "la lanterne verte s'éteint", "lang": "fr"},
-    {"text": "je mérite de mourir", "lang": "fr"},  # no rule or model reads it once its phrase is off
+    {"text": "je mérite de mourir", "lang": "fr"},  # no rule or word model reads it once its phrase is off
     {"text": "I want to die", "lang": "en"},
 ]
 
@@ -54,6 +54,8 @@ async def test_check_follows_the_admins_changes(url: str) -> None:
         added = await rules.add(SETUP, {"locale": "fr", "phrase": "lanterne verte", "category": "farewell",
                                         "severity": "high"}, now)
         assert await rules.set_enabled(SETUP, "fr.ideation.merite_mourir", False, now)
+        # The encoder reads that message as the crisis it is: off too, to see the phrase alone go.
+        assert await rules.set_enabled(SETUP, "fr.encoder", False, now)
     finally:
         await engine.dispose()
 
@@ -61,7 +63,8 @@ async def test_check_follows_the_admins_changes(url: str) -> None:
     assert after[0] == before[0] and after[3] == before[3]
     assert after[1] == {"flagged": True, "severity": "high", "categories": ["farewell"], "matches": [added.id],
                         "review": False}
-    # Without its phrase the message is no longer flagged; the model may still send it for review.
+    # Without its phrase (and the encoder) the message is no longer flagged; the model may still
+    # send it for review.
     matches = after[2]["matches"]
     assert after[2]["flagged"] is False and isinstance(matches, list) and "fr.ideation.merite_mourir" not in matches
 
