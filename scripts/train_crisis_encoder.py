@@ -235,7 +235,8 @@ def main() -> None:
         trained_on=np.array(TRAIN), digest=np.array(training_digest([SETS / n for n in TRAIN])),
         reference_texts=np.array(refs), reference_scores=ref_scores.astype(np.float64),
     )
-    print(f"wrote {args.out.relative_to(ROOT)} ({args.out.stat().st_size / 1e6:.1f} MB)")
+    shown = args.out.resolve().relative_to(ROOT) if args.out.resolve().is_relative_to(ROOT) else args.out
+    print(f"wrote {shown} ({args.out.stat().st_size / 1e6:.1f} MB)")
 
 
 if __name__ == "__main__":
