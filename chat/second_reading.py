@@ -26,6 +26,7 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from chat.metrics import HubMetrics
 from moderation.crisis import NOT_FLAGGED, CrisisDetector, CrisisResult
@@ -47,7 +48,15 @@ def _lower_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), READER_NICE)
 
 
-_Waiting = tuple[CrisisDetector, str, str, "asyncio.Future[CrisisResult]", float]
+@dataclass(slots=True)
+class _Reading:
+    """One message waiting for the encoder, and where its result goes."""
+
+    detector: CrisisDetector
+    text: str
+    lang: str
+    result: asyncio.Future[CrisisResult]
+    queued: float = field(default_factory=time.perf_counter)
 
 
 class SecondReading:
@@ -57,7 +66,7 @@ class SecondReading:
         self.metrics = metrics or HubMetrics()
         self.max_batch = max_batch
         self.max_backlog = max_backlog
-        self._waiting: list[_Waiting] = []
+        self._waiting: list[_Reading] = []
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._executor: ThreadPoolExecutor | None = None
@@ -82,7 +91,7 @@ class SecondReading:
                              extra={"backlog": len(self._waiting), "skipped": self.skipped})
             return NOT_FLAGGED
         future: asyncio.Future[CrisisResult] = asyncio.get_running_loop().create_future()
-        self._waiting.append((detector, text, lang, future, time.perf_counter()))
+        self._waiting.append(_Reading(detector, text, lang, future))
         self.metrics.second_reading_backlog.inc()
         self._wake.set()
         if self._worker is None or self._worker.done():
@@ -94,8 +103,8 @@ class SecondReading:
             self._worker.cancel()
             await asyncio.gather(self._worker, return_exceptions=True)
             self._worker = None
-        for waiting in self._waiting:
-            waiting[3].cancel()
+        for reading in self._waiting:
+            reading.result.cancel()
         self.metrics.second_reading_backlog.dec(len(self._waiting))
         self._waiting.clear()
         if self._executor is not None:
@@ -103,34 +112,36 @@ class SecondReading:
             self._executor = None
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             await self._wake.wait()
             self._wake.clear()
             while self._waiting:
                 batch, self._waiting = self._waiting[:self.max_batch], self._waiting[self.max_batch:]
                 self.metrics.second_reading_backlog.dec(len(batch))
-                by_detector: dict[int, list[_Waiting]] = {}
-                for waiting in batch:
-                    by_detector.setdefault(id(waiting[0]), []).append(waiting)
+                by_detector: dict[int, list[_Reading]] = {}
+                for reading in batch:
+                    by_detector.setdefault(id(reading.detector), []).append(reading)
                 for group in by_detector.values():
-                    if self._executor is None:
-                        self._executor = ThreadPoolExecutor(
-                            max_workers=1, thread_name_prefix="crisis-reading", initializer=_lower_priority,
-                        )
-                    detector = group[0][0]
-                    try:
-                        results = await loop.run_in_executor(
-                            self._executor, detector.second_reading, [(w[1], w[2]) for w in group],
-                        )
-                    except Exception:  # noqa: BLE001 - the fast reading's result stands; never the text in logs
-                        self.failures += 1
-                        self.metrics.second_reading_failures.inc()
-                        _log.exception("crisis second reading failed", extra={"messages": len(group)})
-                        results = [NOT_FLAGGED] * len(group)
-                    done = time.perf_counter()
-                    self.metrics.second_readings.inc(len(group))
-                    for (*_, future, queued), result in zip(group, results, strict=True):
-                        self.metrics.second_reading_seconds.observe(done - queued)
-                        if not future.done():
-                            future.set_result(result)
+                    await self._read(group)
+
+    async def _read(self, group: list[_Reading]) -> None:
+        """One batch, all checked with the same detector, read in the worker thread."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="crisis-reading", initializer=_lower_priority,
+            )
+        try:
+            results = await asyncio.get_running_loop().run_in_executor(
+                self._executor, group[0].detector.second_reading, [(r.text, r.lang) for r in group],
+            )
+        except Exception:  # noqa: BLE001 - the fast reading's result stands; never the text in logs
+            self.failures += 1
+            self.metrics.second_reading_failures.inc()
+            _log.exception("crisis second reading failed", extra={"messages": len(group)})
+            results = [NOT_FLAGGED] * len(group)
+        done = time.perf_counter()
+        self.metrics.second_readings.inc(len(group))
+        for reading, result in zip(group, results, strict=True):
+            self.metrics.second_reading_seconds.observe(done - reading.queued)
+            if not reading.result.done():
+                reading.result.set_result(result)

@@ -109,8 +109,7 @@ class CrisisEncoder:
         self._table = table
         self.weights = weights
         self.thresholds = dict(weights.thresholds)
-        w = weights.layers
-        self._w = w
+        self._w = weights.layers
         self._eps = weights.eps
 
     def scores(self, texts: Sequence[str]) -> list[float]:

@@ -7,6 +7,7 @@ few candidates that does; after training again, at least one should still be the
 from __future__ import annotations
 
 from moderation.crisis import CrisisDetector
+from tests.moderation.candidates import pick
 
 CANDIDATES = {
     "fr": (
@@ -33,10 +34,8 @@ def review_texts(lang: str, count: int) -> list[str]:
     """`count` different messages the shipped detector marks for review."""
     detector = CrisisDetector.shipped()
     # Marked for review by the fast reading and not flagged by the second one either.
-    found = [text for text in CANDIDATES[lang] if detector.detect_fully(text, lang).review]
-    if len(found) < count:
-        raise AssertionError(f"fewer than {count} {lang} candidates are marked for review: add some that are")
-    return found[:count]
+    return pick(CANDIDATES[lang], count, lambda text: detector.detect_fully(text, lang).review,
+                f"in {lang} are marked for review")
 
 
 def review_text(lang: str) -> str:

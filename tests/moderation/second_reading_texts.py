@@ -7,7 +7,8 @@ few candidates that does; after training again, at least one per language should
 
 from __future__ import annotations
 
-from moderation.crisis import CrisisDetector
+from moderation.crisis import CrisisDetector, encoder_id
+from tests.moderation.candidates import pick
 
 CANDIDATES = {
     "fr": (
@@ -42,12 +43,8 @@ CANDIDATES = {
 def second_reading_texts(lang: str, count: int) -> list[str]:
     """`count` different messages that only the shipped detector's encoder flags."""
     detector = CrisisDetector.shipped()
-    fast = [text for text in CANDIDATES[lang] if not detector.detect(text, lang).flagged]
-    found = [text for text, second in zip(fast, detector.second_reading([(t, lang) for t in fast]), strict=True)
-             if second.flagged]
-    if len(found) < count:
-        raise AssertionError(f"fewer than {count} {lang} candidates only the encoder flags: add some that are")
-    return found[:count]
+    return pick(CANDIDATES[lang], count, lambda text: detector.detect_fully(text, lang).matches == (encoder_id(lang),),
+                f"in {lang} are flagged by the encoder alone")
 
 
 def second_reading_text(lang: str) -> str:
