@@ -37,8 +37,9 @@ CRISIS_REASON = "crisis: "  # followed by a category, among a crisis item's reas
 
 @dataclass(frozen=True, slots=True)
 class DeskConfig:
-    # A crisis item nobody claims within this goes to every helper on duty, and after twice
-    # this to the admins (and the writer is told honestly that nobody is available).
+    # A crisis item nobody claims within this goes to every helper on duty, and after as long
+    # again to the admins (and the writer is told honestly that nobody is available). Each step
+    # counts from when the item began to wait at its level: created, released or escalated.
     crisis_claim_timeout_s: float = 60.0
     # Reports whose summed weight reaches this hide the message until a helper decides.
     report_hide_weight: float = 3.0
@@ -169,7 +170,9 @@ class Desk:
         timeout = timedelta(seconds=self.config.crisis_claim_timeout_s)
         now = hub.now()
         for item in await self.queue.crisis_waiting(now - timeout):
-            level = 2 if now - item.created_at >= 2 * timeout else 1
+            # One step per timeout of waiting unclaimed: an item released late goes to every
+            # helper on duty first, not straight to the admins.
+            level = item.escalation + 1
             raised = await self.queue.escalate(item.id, level, now)
             if raised is None:
                 continue

@@ -114,7 +114,8 @@ class QueueStore:
         async with self._sessions.begin() as db:
             row = QueueItemRow(
                 room_slug=room, kind=kind, priority=priority, state="open", created_at=now, updated_at=now,
-                message_seq=message_seq, author_session_id=author_session_id, author_pseudonym=author_pseudonym,
+                waiting_since=now, message_seq=message_seq, author_session_id=author_session_id,
+                author_pseudonym=author_pseudonym,
                 author_role=author_role, text=text, cw=cw, reasons=json.dumps(reasons, ensure_ascii=False),
                 report_weight=0.0, auto_hidden=False, escalation=0,
             )
@@ -161,7 +162,7 @@ class QueueStore:
 
     async def release(self, item_id: str, username: str, now: datetime, audit: AuditEntry | None = None) -> Item:
         return await self._change(
-            item_id, {"state": "open", "claimed_by": None, "updated_at": now},
+            item_id, {"state": "open", "claimed_by": None, "updated_at": now, "waiting_since": now},
             QueueItemRow.claimed_by == username, audit,
         )
 
@@ -214,7 +215,7 @@ class QueueStore:
             done = await db.execute(
                 update(QueueItemRow)
                 .where(QueueItemRow.id == key, QueueItemRow.state != "resolved", QueueItemRow.escalation < level)
-                .values(escalation=level, updated_at=now)
+                .values(escalation=level, updated_at=now, waiting_since=now)
             )
             if done.rowcount == 0:  # type: ignore[attr-defined]
                 return None
@@ -222,11 +223,12 @@ class QueueStore:
             return None if row is None else _item(row)
 
     async def crisis_waiting(self, older_than: datetime) -> list[Item]:
-        """Crisis items nobody has claimed, created before `older_than`, not yet with the admins."""
+        """Crisis items not yet with the admins that have waited, unclaimed, at their escalation
+        level since before `older_than` (since they were created, released or last escalated)."""
         async with self._sessions() as db:
             rows = await db.scalars(select(QueueItemRow).where(
                 QueueItemRow.kind == "crisis", QueueItemRow.state == "open", QueueItemRow.escalation < 2,
-                QueueItemRow.created_at <= older_than,
+                func.coalesce(QueueItemRow.waiting_since, QueueItemRow.created_at) <= older_than,
             ).order_by(QueueItemRow.id))
             return [_item(r) for r in rows]
 

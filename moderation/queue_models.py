@@ -49,6 +49,10 @@ class QueueItemRow(Base):
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Crisis escalation (the crisis issue): 0 room helpers, 1 every helper on duty, 2 admins.
     escalation: Mapped[int] = mapped_column(Integer, default=0)
+    # When the item last began to wait, unclaimed, at its escalation level: created, released or
+    # escalated. The next step comes a full claim timeout after it. None (rows stored before this
+    # column): since `created_at`.
+    waiting_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class HelperNoteRow(Base):
