@@ -25,6 +25,8 @@ SETS = {
     "held out no. 13 (not trained on)": "crisis_holdout_13.jsonl",
     "held out no. 14 (not trained on)": "crisis_holdout_14.jsonl",
     "held out no. 15 (not trained on)": "crisis_holdout_15.jsonl",
+    "held out no. 16 (not trained on)": "crisis_holdout_16.jsonl",
+    "held out no. 17 (not trained on)": "crisis_holdout_17.jsonl",
 }
 CRISIS = ("ideation", "plan", "self_harm", "farewell", "concern_other")
 

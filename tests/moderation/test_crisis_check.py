@@ -37,6 +37,9 @@ def test_blank_lines_are_skipped_but_counted(detector):
 
 
 def test_the_configured_detector_is_the_one_used():
-    detector = CrisisDetector.with_overrides(disabled=["fr.ideation.vouloir_mourir", "fr.rule.wish_death", "fr.model"])
+    # Every reading that would find it switched off, the encoder's too.
+    detector = CrisisDetector.with_overrides(
+        disabled=["fr.ideation.vouloir_mourir", "fr.rule.wish_death", "fr.model", "fr.encoder"],
+    )
     (line,) = run_check(['{"text": "je veux mourir", "lang": "fr"}'], detector)
     assert json.loads(line)["flagged"] is False

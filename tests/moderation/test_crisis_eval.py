@@ -95,13 +95,14 @@ SETS = (
     "crisis_eval.jsonl", "crisis_dev_indirect.jsonl", "crisis_holdout.jsonl", "crisis_holdout_4.jsonl",
     "crisis_holdout_5.jsonl", "crisis_holdout_6.jsonl", "crisis_holdout_7.jsonl", "crisis_holdout_8.jsonl",
     "crisis_holdout_9.jsonl", "crisis_holdout_10.jsonl", "crisis_holdout_11.jsonl", "crisis_holdout_13.jsonl",
-    "crisis_holdout_14.jsonl", "crisis_holdout_15.jsonl",
+    "crisis_holdout_14.jsonl", "crisis_holdout_15.jsonl", "crisis_holdout_16.jsonl", "crisis_holdout_17.jsonl",
 )
 HELD_OUT = SETS[2:]
 # The sets no model has learned on: a failure prints their figures, never their messages, so that
 # nobody reads them by accident.
 UNSEEN = frozenset({
     "crisis_holdout_11.jsonl", "crisis_holdout_13.jsonl", "crisis_holdout_14.jsonl", "crisis_holdout_15.jsonl",
+    "crisis_holdout_16.jsonl", "crisis_holdout_17.jsonl",
 })
 RECALL, HIGH_RECALL, MAX_FP = 0.95, 0.99, 0.05
 
@@ -180,19 +181,23 @@ def test_the_sets_are_big_enough_and_in_both_languages():
 # Where a set falls short of a target today: (set, measure) -> the figures, as a strict expected
 # failure. Update them with docs/crisis.md when the detector or the model changes.
 SHORT = {
-    ("crisis_holdout_5.jsonl", "high"): "48 of the 49 high-severity messages of set no. 5 are flagged (0.980)",
+    ("crisis_holdout_8.jsonl", "high"): "70 of the 71 high-severity messages of set no. 8 are flagged (0.986)",
     ("crisis_holdout_9.jsonl", "fp"): "9 of the 120 other messages of set no. 9 are flagged (0.075)",
     ("crisis_holdout_10.jsonl", "high"): "72 of the 74 high-severity messages of set no. 10 are flagged (0.973)",
-    ("crisis_holdout_10.jsonl", "fp"): "8 of the 120 other messages of set no. 10 are flagged (0.067)",
-    ("crisis_holdout_11.jsonl", "recall"): "95 of 120 crisis messages of set no. 11, not trained on, flagged (0.792)",
-    ("crisis_holdout_11.jsonl", "high"): "38 of 48 high-severity messages of no. 11, not trained on, flagged (0.792)",
-    ("crisis_holdout_13.jsonl", "recall"): "107 of 120 crisis messages of set no. 13, not trained on, flagged (0.892)",
-    ("crisis_holdout_13.jsonl", "high"): "45 of 48 high-severity messages of no. 13, not trained on, flagged (0.938)",
-    ("crisis_holdout_14.jsonl", "recall"): "102 of 120 crisis messages of set no. 14, not trained on, flagged (0.850)",
-    ("crisis_holdout_14.jsonl", "high"): "43 of 49 high-severity messages of no. 14, not trained on, flagged (0.878)",
-    ("crisis_holdout_15.jsonl", "recall"): "104 of 120 crisis messages of set no. 15, not trained on, flagged (0.867)",
+    ("crisis_holdout_10.jsonl", "fp"): "7 of the 120 other messages of set no. 10 are flagged (0.058)",
+    ("crisis_holdout_11.jsonl", "recall"): "108 of 120 crisis messages of set no. 11, not trained on, flagged (0.900)",
+    ("crisis_holdout_11.jsonl", "high"): "45 of 48 high-severity messages of no. 11, not trained on, flagged (0.938)",
+    ("crisis_holdout_13.jsonl", "high"): "47 of 48 high-severity messages of no. 13, not trained on, flagged (0.979)",
+    ("crisis_holdout_14.jsonl", "recall"): "108 of 120 crisis messages of set no. 14, not trained on, flagged (0.900)",
+    ("crisis_holdout_14.jsonl", "high"): "45 of 49 high-severity messages of no. 14, not trained on, flagged (0.918)",
+    ("crisis_holdout_15.jsonl", "recall"): "109 of 120 crisis messages of set no. 15, not trained on, flagged (0.908)",
     ("crisis_holdout_15.jsonl", "high"): "49 of 52 high-severity messages of no. 15, not trained on, flagged (0.942)",
     ("crisis_holdout_15.jsonl", "fp"): "10 of 120 other messages of set no. 15, not trained on, flagged (0.083)",
+    ("crisis_holdout_16.jsonl", "recall"): "103 of 120 crisis messages of set no. 16, not trained on, flagged (0.858)",
+    ("crisis_holdout_16.jsonl", "high"): "61 of 68 high-severity messages of no. 16, not trained on, flagged (0.897)",
+    ("crisis_holdout_16.jsonl", "fp"): "7 of 120 other messages of set no. 16, not trained on, flagged (0.058)",
+    ("crisis_holdout_17.jsonl", "recall"): "102 of 120 crisis messages of set no. 17, not trained on, flagged (0.850)",
+    ("crisis_holdout_17.jsonl", "high"): "57 of 66 high-severity messages of no. 17, not trained on, flagged (0.864)",
 }
 
 
