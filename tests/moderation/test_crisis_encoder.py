@@ -48,7 +48,8 @@ def test_the_encoder_was_trained_on_todays_files_and_not_on_the_calibration_or_u
         "the training files changed since the encoder was trained: run scripts/train_crisis_encoder.py"
     )
     kept_out_sets = ("crisis_holdout_10.jsonl", "crisis_holdout_11.jsonl", "crisis_ordinary_12.jsonl",
-                     "crisis_holdout_13.jsonl", "crisis_holdout_14.jsonl", "crisis_holdout_15.jsonl")
+                     "crisis_holdout_13.jsonl", "crisis_holdout_14.jsonl", "crisis_holdout_15.jsonl",
+                     "crisis_holdout_16.jsonl", "crisis_holdout_17.jsonl")
     for kept_out in kept_out_sets:
         assert kept_out not in trained_on
 
