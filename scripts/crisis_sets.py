@@ -19,5 +19,6 @@ ENCODER_TRAIN = (
     "crisis_ordinary_train_fr.jsonl", "crisis_ordinary_train_en.jsonl",
     "crisis_train_i.jsonl", "crisis_train_j.jsonl", "crisis_train_k.jsonl", "crisis_train_l.jsonl",
     "crisis_train_m.jsonl", "crisis_train_n.jsonl", "crisis_train_o.jsonl", "crisis_train_p.jsonl",
-    "crisis_train_q.jsonl", "crisis_train_r.jsonl",
+    "crisis_train_q.jsonl", "crisis_train_r.jsonl", "crisis_train_s.jsonl",
+    "crisis_train_t.jsonl",
 )

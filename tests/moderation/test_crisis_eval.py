@@ -191,23 +191,25 @@ def test_the_sets_are_big_enough_and_in_both_languages():
 # Where a set falls short of a target today: (set, measure) -> the figures, as a strict expected
 # failure. Update them with docs/crisis.md when the detector or the model changes.
 SHORT = {
+    ("crisis_holdout_5.jsonl", "high"): "48 of the 49 high-severity messages of set no. 5 are flagged (0.980)",
     ("crisis_holdout_8.jsonl", "high"): "70 of the 71 high-severity messages of set no. 8 are flagged (0.986)",
     ("crisis_holdout_9.jsonl", "fp"): "9 of the 120 other messages of set no. 9 are flagged (0.075)",
     ("crisis_holdout_10.jsonl", "high"): "72 of the 74 high-severity messages of set no. 10 are flagged (0.973)",
-    ("crisis_holdout_10.jsonl", "fp"): "7 of the 120 other messages of set no. 10 are flagged (0.058)",
-    ("crisis_holdout_11.jsonl", "recall"): "108 of 120 crisis messages of set no. 11, not trained on, flagged (0.900)",
-    ("crisis_holdout_11.jsonl", "high"): "45 of 48 high-severity messages of no. 11, not trained on, flagged (0.938)",
+    ("crisis_holdout_10.jsonl", "fp"): "8 of the 120 other messages of set no. 10 are flagged (0.067)",
+    ("crisis_holdout_11.jsonl", "recall"): "105 of 120 crisis messages of set no. 11, not trained on, flagged (0.875)",
+    ("crisis_holdout_11.jsonl", "high"): "44 of 48 high-severity messages of no. 11, not trained on, flagged (0.917)",
+    ("crisis_holdout_13.jsonl", "recall"): "112 of 120 crisis messages of set no. 13, not trained on, flagged (0.933)",
     ("crisis_holdout_13.jsonl", "high"): "47 of 48 high-severity messages of no. 13, not trained on, flagged (0.979)",
-    ("crisis_holdout_14.jsonl", "recall"): "108 of 120 crisis messages of set no. 14, not trained on, flagged (0.900)",
+    ("crisis_holdout_14.jsonl", "recall"): "105 of 120 crisis messages of set no. 14, not trained on, flagged (0.875)",
     ("crisis_holdout_14.jsonl", "high"): "45 of 49 high-severity messages of no. 14, not trained on, flagged (0.918)",
-    ("crisis_holdout_15.jsonl", "recall"): "109 of 120 crisis messages of set no. 15, not trained on, flagged (0.908)",
+    ("crisis_holdout_15.jsonl", "recall"): "108 of 120 crisis messages of set no. 15, not trained on, flagged (0.900)",
     ("crisis_holdout_15.jsonl", "high"): "49 of 52 high-severity messages of no. 15, not trained on, flagged (0.942)",
     ("crisis_holdout_15.jsonl", "fp"): "10 of 120 other messages of set no. 15, not trained on, flagged (0.083)",
-    ("crisis_holdout_16.jsonl", "recall"): "103 of 120 crisis messages of set no. 16, not trained on, flagged (0.858)",
-    ("crisis_holdout_16.jsonl", "high"): "61 of 68 high-severity messages of no. 16, not trained on, flagged (0.897)",
+    ("crisis_holdout_16.jsonl", "recall"): "106 of 120 crisis messages of set no. 16, not trained on, flagged (0.883)",
+    ("crisis_holdout_16.jsonl", "high"): "63 of 68 high-severity messages of no. 16, not trained on, flagged (0.926)",
     ("crisis_holdout_16.jsonl", "fp"): "7 of 120 other messages of set no. 16, not trained on, flagged (0.058)",
-    ("crisis_holdout_17.jsonl", "recall"): "102 of 120 crisis messages of set no. 17, not trained on, flagged (0.850)",
-    ("crisis_holdout_17.jsonl", "high"): "57 of 66 high-severity messages of no. 17, not trained on, flagged (0.864)",
+    ("crisis_holdout_17.jsonl", "recall"): "101 of 120 crisis messages of set no. 17, not trained on, flagged (0.842)",
+    ("crisis_holdout_17.jsonl", "high"): "55 of 66 high-severity messages of no. 17, not trained on, flagged (0.833)",
 }
 
 
