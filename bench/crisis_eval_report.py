@@ -27,6 +27,7 @@ SETS = {
     "held out no. 15 (not trained on)": "crisis_holdout_15.jsonl",
     "held out no. 16 (not trained on)": "crisis_holdout_16.jsonl",
     "held out no. 17 (not trained on)": "crisis_holdout_17.jsonl",
+    "held out no. 18 (not trained on)": "crisis_holdout_18.jsonl",
 }
 CRISIS = ("ideation", "plan", "self_harm", "farewell", "concern_other")
 

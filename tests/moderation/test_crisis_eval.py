@@ -72,7 +72,12 @@ are regression checks, no longer unseen samples:
   alone 0.708 / 0.676 / 0.058 and 0.658 / 0.636 / 0.033). Second runs, the encoder trained again
   with `crisis_train_q/r` and kept by a rule fixed before the first runs (mean recall on both at
   least a point higher, false positives at most a point higher): 0.858 / 0.897 / 0.058 and
-  0.850 / 0.864 / 0.050.
+  0.850 / 0.864 / 0.050. Third runs, the encoder trained with `crisis_train_s/t` too (self-harm;
+  very short chat messages), which missed that rule (mean recall +0.85 point) and was shipped on
+  set 19's (below): 0.883 / 0.926 / 0.058 and 0.842 / 0.833 / 0.050.
+* `crisis_holdout_18.jsonl` (240 messages, written blind, a public holiday in the rooms),
+  committed before its only run, with today's detector: 0.900 / 0.938 / 0.058 (fast reading
+  alone 0.733 / 0.734 / 0.058).
 
 The targets are measured on both readings, as the server does them (`CrisisDetector.detect_all`):
 the fast one (phrases, rules, linear model) and the encoder's on what it left.
@@ -106,13 +111,14 @@ SETS = (
     "crisis_holdout_5.jsonl", "crisis_holdout_6.jsonl", "crisis_holdout_7.jsonl", "crisis_holdout_8.jsonl",
     "crisis_holdout_9.jsonl", "crisis_holdout_10.jsonl", "crisis_holdout_11.jsonl", "crisis_holdout_13.jsonl",
     "crisis_holdout_14.jsonl", "crisis_holdout_15.jsonl", "crisis_holdout_16.jsonl", "crisis_holdout_17.jsonl",
+    "crisis_holdout_18.jsonl",
 )
 HELD_OUT = SETS[2:]
 # The sets no model has learned on: a failure prints their figures, never their messages, so that
 # nobody reads them by accident.
 UNSEEN = frozenset({
     "crisis_holdout_11.jsonl", "crisis_holdout_13.jsonl", "crisis_holdout_14.jsonl", "crisis_holdout_15.jsonl",
-    "crisis_holdout_16.jsonl", "crisis_holdout_17.jsonl",
+    "crisis_holdout_16.jsonl", "crisis_holdout_17.jsonl", "crisis_holdout_18.jsonl",
 })
 RECALL, HIGH_RECALL, MAX_FP = 0.95, 0.99, 0.05
 
@@ -210,6 +216,9 @@ SHORT = {
     ("crisis_holdout_16.jsonl", "fp"): "7 of 120 other messages of set no. 16, not trained on, flagged (0.058)",
     ("crisis_holdout_17.jsonl", "recall"): "101 of 120 crisis messages of set no. 17, not trained on, flagged (0.842)",
     ("crisis_holdout_17.jsonl", "high"): "55 of 66 high-severity messages of no. 17, not trained on, flagged (0.833)",
+    ("crisis_holdout_18.jsonl", "recall"): "108 of 120 crisis messages of set no. 18, not trained on, flagged (0.900)",
+    ("crisis_holdout_18.jsonl", "high"): "60 of 64 high-severity messages of no. 18, not trained on, flagged (0.938)",
+    ("crisis_holdout_18.jsonl", "fp"): "7 of 120 other messages of set no. 18, not trained on, flagged (0.058)",
 }
 
 
@@ -279,3 +288,20 @@ def test_the_few_crises_of_ordinary_conversation_are_flagged():
     rows = read_set(ORDINARY)
     crises = [row for row in rows if row["crisis"]]
     assert crises and all(r.flagged for r in detector.detect_all([(row["text"], row["lang"]) for row in crises]))
+
+
+# Set no. 19: 400 short chat messages (1 to 8 words; 40 crises), written blind: what most of a live
+# chat is made of. It chose between two encoders (docs/crisis.md): the one that flagged greetings
+# such as "me revoilà" sent 11 of its 360 ordinary messages a crisis card, today's sends 3.
+SHORT_CHAT = "crisis_short_19.jsonl"
+
+
+def test_short_chat_messages_rarely_bring_a_card_and_their_crises_are_flagged():
+    detector = CrisisDetector.shipped()
+    rows = read_set(SHORT_CHAT)
+    found = detector.detect_all([(row["text"], row["lang"]) for row in rows])
+    calm = [r.flagged for r, row in zip(found, rows, strict=True) if not row["crisis"]]
+    crises = [r.flagged for r, row in zip(found, rows, strict=True) if row["crisis"]]
+    assert len(calm) >= 350 and len(crises) >= 30
+    assert sum(calm) / len(calm) <= ORDINARY_FLAGGED, f"{sum(calm)} of {len(calm)} short chat messages flagged"
+    assert sum(crises) / len(crises) >= RECALL, f"{sum(crises)} of {len(crises)} short crises flagged"
