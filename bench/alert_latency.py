@@ -109,8 +109,8 @@ CRISIS_EN = (
 CRISIS_SECOND_FR = (
     "ce soir je lâche tout, définitivement",
     "demain personne n'aura plus à s'inquiéter pour moi",
-    "j'ai tout mis en ordre pour que ma sœur n'ait rien à gérer",
-    "bientôt je ne dérangerai plus personne",
+    "demain il sera trop tard pour moi",
+    "demain je ne serai plus un souci pour personne",
     "je ne crois pas que je tiendrai jusqu'à dimanche",
     "ce soir je lâche prise, définitivement",
 )
