@@ -28,6 +28,7 @@ SETS = {
     "held out no. 16 (not trained on)": "crisis_holdout_16.jsonl",
     "held out no. 17 (not trained on)": "crisis_holdout_17.jsonl",
     "held out no. 18 (not trained on)": "crisis_holdout_18.jsonl",
+    "held out no. 20 (not trained on)": "crisis_holdout_20.jsonl",
 }
 CRISIS = ("ideation", "plan", "self_harm", "farewell", "concern_other")
 

@@ -50,7 +50,7 @@ def test_the_encoder_was_trained_on_todays_files_and_not_on_the_calibration_or_u
     kept_out_sets = ("crisis_holdout_10.jsonl", "crisis_holdout_11.jsonl", "crisis_ordinary_12.jsonl",
                      "crisis_holdout_13.jsonl", "crisis_holdout_14.jsonl", "crisis_holdout_15.jsonl",
                      "crisis_holdout_16.jsonl", "crisis_holdout_17.jsonl", "crisis_holdout_18.jsonl",
-                     "crisis_short_19.jsonl")
+                     "crisis_short_19.jsonl", "crisis_holdout_20.jsonl")
     for kept_out in kept_out_sets:
         assert kept_out not in trained_on
 

@@ -102,7 +102,7 @@ def test_no_unseen_held_out_set_was_trained_on():
     shipped = json.loads(MODEL_FILE.read_text("utf-8"))["trained_on"]
     for unseen in ("crisis_holdout_11.jsonl", "crisis_holdout_13.jsonl", "crisis_holdout_14.jsonl",
                    "crisis_holdout_15.jsonl", "crisis_holdout_16.jsonl", "crisis_holdout_17.jsonl",
-                   "crisis_holdout_18.jsonl", "crisis_short_19.jsonl"):
+                   "crisis_holdout_18.jsonl", "crisis_short_19.jsonl", "crisis_holdout_20.jsonl"):
         assert f"tests/moderation/{unseen}" not in shipped
 
 
