@@ -54,8 +54,8 @@ TRAIN = ENCODER_TRAIN
 CALIBRATION = ENCODER_CALIBRATION
 OUT = ROOT / "moderation" / "data" / "crisis_encoder.npz"
 ORDERS = ((2, 0), (3, 1), (5, 2))
-
-
+# How far the server's numpy forward pass may stray from PyTorch's (the reference-score test's
+# tolerance): the threshold keeps this margin above the last calibration message let through.
 NUMPY_TOLERANCE = 0.02
 
 
