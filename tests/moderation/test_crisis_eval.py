@@ -108,6 +108,7 @@ from typing import Any
 import pytest
 
 from moderation.crisis import CrisisDetector
+from scripts import crisis_sets
 
 HERE = Path(__file__).parent
 SETS = (
@@ -120,11 +121,7 @@ SETS = (
 HELD_OUT = SETS[2:]
 # The sets no model has learned on: a failure prints their figures, never their messages, so that
 # nobody reads them by accident.
-UNSEEN = frozenset({
-    "crisis_holdout_11.jsonl", "crisis_holdout_13.jsonl", "crisis_holdout_14.jsonl", "crisis_holdout_15.jsonl",
-    "crisis_holdout_16.jsonl", "crisis_holdout_17.jsonl", "crisis_holdout_18.jsonl",
-    "crisis_holdout_20.jsonl",
-})
+UNSEEN = frozenset(crisis_sets.UNSEEN)
 RECALL, HIGH_RECALL, MAX_FP = 0.95, 0.99, 0.05
 
 
