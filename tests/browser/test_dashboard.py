@@ -26,9 +26,13 @@ async def watched(browser: Browser, problems: list[str]) -> tuple[BrowserContext
     return context, page
 
 
-async def dashboard(server: Server, browser: Browser, problems: list[str], username: str) -> Page:
+async def dashboard(
+    server: Server, browser: Browser, problems: list[str], username: str, init_script: str | None = None,
+) -> Page:
     """Log in through /staff (sent to the log-in page and back), on duty for the room."""
     _, page = await watched(browser, problems)
+    if init_script is not None:
+        await page.add_init_script(init_script)
     await page.goto(server.http + "/staff")
     await expect(page).to_have_url(server.http + "/login?next=/staff")
     await page.locator("#username").fill(username)
@@ -190,6 +194,50 @@ async def test_a_crisis_message_shows_its_cue(server, browser):
     await expect(helper.locator("#detail")).to_be_focused()
     await helper.locator("#claim").click()
     await expect(banner).to_be_hidden()
+    assert problems == []
+
+
+# Stands in for the Web Audio API and counts the tones the page starts: a headless browser has no
+# speaker, and what matters is whether the page plays its two tones.
+COUNT_TONES = """
+window.__tones = 0;
+class FakeParam { setValueAtTime() {} exponentialRampToValueAtTime() {} }
+class FakeNode {
+  constructor() { this.frequency = { value: 0 }; this.gain = new FakeParam(); }
+  connect(next) { return next; }
+  start() {} stop() {}
+}
+window.AudioContext = class {
+  constructor() { this.state = "running"; this.currentTime = 0; this.destination = {}; }
+  createOscillator() { window.__tones += 1; return new FakeNode(); }
+  createGain() { return new FakeNode(); }
+  resume() { return Promise.resolve(); }
+};
+"""
+
+
+async def test_a_crisis_alert_sounds_unless_the_helper_turned_the_sound_off(server, browser):
+    """The crisis sound is on until a helper turns it off: a helper who never looked at the box
+    hears the alert; one who unticked it hears nothing, even after reloading the page."""
+    await add_account(server, "lea", "helper", frozenset({ROOM}))
+    problems: list[str] = []
+    helper = await dashboard(server, browser, problems, "lea", init_script=COUNT_TONES)
+    await expect(helper.locator("#sound-toggle")).to_be_checked()
+    writer = await room_page(browser, server, problems)
+    await writer.locator("#composer-text").fill("je veux mourir ce soir")
+    await writer.locator("#composer-send").click()
+    await expect(helper.locator("#queue li.is-crisis")).to_have_count(1)
+    await helper.wait_for_function("window.__tones === 2")  # two tones, once
+
+    await helper.locator("#sound-toggle").uncheck()
+    await helper.reload()
+    await expect(helper.locator("#status")).to_have_attribute("data-state", "open")
+    await expect(helper.locator("#sound-toggle")).not_to_be_checked()
+    await expect(helper.locator("#queue li.is-crisis")).to_have_count(1)
+    await writer.locator("#composer-text").fill("j'ai préparé les cachets pour cette nuit, je veux mourir")
+    await writer.locator("#composer-send").click()
+    await expect(helper.locator("#queue li.is-crisis")).to_have_count(2)
+    assert await helper.evaluate("window.__tones") == 0
     assert problems == []
 
 

@@ -15,7 +15,9 @@ import { ChatSocket } from "./socket.js";
 const $ = (id) => document.getElementById(id);
 
 const DUTY_KEY = "entraide.dashboard.duty";   // sessionStorage: {all, rooms} this tab keeps duty for
-const SOUND_KEY = "entraide.dashboard.sound";  // localStorage: "1" when the crisis sound is on
+// localStorage: "0" once the helper turned the crisis sound off; on otherwise, so that a helper
+// on duty who never looked at the box still hears an alert that arrives while they are in another tab.
+const SOUND_KEY = "entraide.dashboard.sound";
 const MAX_DONE = 30;
 const NOTE_REQUIRED = new Set(["timeout", "kick", "ban"]);
 const ACTIONS = ["dismiss", "approve", "hide", "warn", "timeout", "kick", "ban", "escalate"];
@@ -308,7 +310,7 @@ function itemArrived(item, alert) {
   if (state.selected === item.id) renderDetail();
 }
 
-// -- crisis cue: visual always, a short sound when asked for ------------------------------------------
+// -- crisis cue: visual always, a short sound unless turned off ------------------------------------------
 
 let audio = null;
 
@@ -372,12 +374,12 @@ els.bannerOpen.addEventListener("click", () => {
   if (first) select(first.id, { focus: true });
 });
 
-els.sound.checked = local.get(SOUND_KEY) === "1";
+els.sound.checked = local.get(SOUND_KEY) !== "0";
 els.sound.addEventListener("change", () => {
   local.set(SOUND_KEY, els.sound.checked ? "1" : "0");
   if (els.sound.checked) beep(); // a user gesture: the browser lets the page play, and one hears what it is
 });
-// A page reloaded with the sound on needs one gesture before it may play.
+// A page opened with the sound on needs one gesture before it may play: taking a duty is one.
 document.addEventListener("pointerdown", () => {
   if (els.sound.checked && audio === null) audioContext();
   if (audio && audio.state === "suspended") audio.resume().catch(() => {});
