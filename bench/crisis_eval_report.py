@@ -29,6 +29,8 @@ SETS = {
     "held out no. 17 (not trained on)": "crisis_holdout_17.jsonl",
     "held out no. 18 (not trained on)": "crisis_holdout_18.jsonl",
     "held out no. 20 (not trained on)": "crisis_holdout_20.jsonl",
+    "held out no. 21 (not trained on)": "crisis_holdout_21.jsonl",
+    "held out no. 22 (not trained on)": "crisis_holdout_22.jsonl",
 }
 CRISIS = ("ideation", "plan", "self_harm", "farewell", "concern_other")
 
