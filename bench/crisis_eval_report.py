@@ -31,6 +31,8 @@ SETS = {
     "held out no. 20 (not trained on)": "crisis_holdout_20.jsonl",
     "held out no. 21 (not trained on)": "crisis_holdout_21.jsonl",
     "held out no. 22 (not trained on)": "crisis_holdout_22.jsonl",
+    "held out no. 23 (not trained on)": "crisis_holdout_23.jsonl",
+    "held out no. 24 (not trained on)": "crisis_holdout_24.jsonl",
 }
 CRISIS = ("ideation", "plan", "self_harm", "farewell", "concern_other")
 
