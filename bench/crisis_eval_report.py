@@ -33,6 +33,8 @@ SETS = {
     "held out no. 22 (not trained on)": "crisis_holdout_22.jsonl",
     "held out no. 23 (not trained on)": "crisis_holdout_23.jsonl",
     "held out no. 24 (not trained on)": "crisis_holdout_24.jsonl",
+    "held out no. 25 (not trained on)": "crisis_holdout_25.jsonl",
+    "held out no. 26 (not trained on)": "crisis_holdout_26.jsonl",
 }
 CRISIS = ("ideation", "plan", "self_harm", "farewell", "concern_other")
 

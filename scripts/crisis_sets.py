@@ -11,7 +11,7 @@ UNSEEN = (
     "crisis_holdout_11.jsonl", "crisis_holdout_13.jsonl", "crisis_holdout_14.jsonl", "crisis_holdout_15.jsonl",
     "crisis_holdout_16.jsonl", "crisis_holdout_17.jsonl", "crisis_holdout_18.jsonl", "crisis_short_19.jsonl",
     "crisis_holdout_20.jsonl", "crisis_holdout_21.jsonl", "crisis_holdout_22.jsonl", "crisis_holdout_23.jsonl",
-    "crisis_holdout_24.jsonl",
+    "crisis_holdout_24.jsonl", "crisis_holdout_25.jsonl", "crisis_holdout_26.jsonl", "crisis_ordinary_27.jsonl",
 )
 
 LINEAR_TRAIN = (

@@ -95,6 +95,12 @@ are regression checks, no longer unseen samples:
   0.631 / 0.033). The same first run with encoders trained with the held-out sets already run
   (A) and with sets u and v too (B), neither shipped by the rule fixed before: 0.867 / 0.847 /
   0.033 and 0.792 / 0.769 / 0.050; 0.883 / 0.861 / 0.033 and 0.808 / 0.815 / 0.075.
+* `crisis_holdout_25.jsonl` (240 messages, written blind, a Friday or Saturday night) and
+  `crisis_holdout_26.jsonl` (240, a Sunday morning: grief, bipolar disorder, psychosis, anxiety,
+  back from hospital, carers), committed before their first run with set 27 (below), with
+  today's detector: 0.892 / 0.845 / 0.092 and 0.833 / 0.797 / 0.067. The same first run with
+  encoder A calibrated on 2 % of set 12 (C; not shipped by the rule fixed before): 0.925 /
+  0.887 / 0.083 and 0.817 / 0.783 / 0.025.
 
 The targets are measured on both readings, as the server does them (`CrisisDetector.detect_all`):
 the fast one (phrases, rules, linear model) and the encoder's on what it left.
@@ -130,7 +136,7 @@ SETS = (
     "crisis_holdout_9.jsonl", "crisis_holdout_10.jsonl", "crisis_holdout_11.jsonl", "crisis_holdout_13.jsonl",
     "crisis_holdout_14.jsonl", "crisis_holdout_15.jsonl", "crisis_holdout_16.jsonl", "crisis_holdout_17.jsonl",
     "crisis_holdout_18.jsonl", "crisis_holdout_20.jsonl", "crisis_holdout_21.jsonl", "crisis_holdout_22.jsonl",
-    "crisis_holdout_23.jsonl", "crisis_holdout_24.jsonl",
+    "crisis_holdout_23.jsonl", "crisis_holdout_24.jsonl", "crisis_holdout_25.jsonl", "crisis_holdout_26.jsonl",
 )
 HELD_OUT = SETS[2:]
 # The sets no model has learned on: a failure prints their figures, never their messages, so that
@@ -247,6 +253,12 @@ SHORT = {
     ("crisis_holdout_24.jsonl", "recall"): "96 of 120 crisis messages of set no. 24, not trained on, flagged (0.800)",
     ("crisis_holdout_24.jsonl", "high"): "53 of 65 high-severity messages of no. 24, not trained on, flagged (0.815)",
     ("crisis_holdout_24.jsonl", "fp"): "11 of 120 other messages of set no. 24, not trained on, flagged (0.092)",
+    ("crisis_holdout_25.jsonl", "recall"): "107 of 120 crisis messages of set no. 25, not trained on, flagged (0.892)",
+    ("crisis_holdout_25.jsonl", "high"): "60 of 71 high-severity messages of no. 25, not trained on, flagged (0.845)",
+    ("crisis_holdout_25.jsonl", "fp"): "11 of 120 other messages of set no. 25, not trained on, flagged (0.092)",
+    ("crisis_holdout_26.jsonl", "recall"): "100 of 120 crisis messages of set no. 26, not trained on, flagged (0.833)",
+    ("crisis_holdout_26.jsonl", "high"): "55 of 69 high-severity messages of no. 26, not trained on, flagged (0.797)",
+    ("crisis_holdout_26.jsonl", "fp"): "8 of 120 other messages of set no. 26, not trained on, flagged (0.067)",
 }
 
 
@@ -318,18 +330,21 @@ def test_the_few_crises_of_ordinary_conversation_are_flagged():
     assert crises and all(r.flagged for r in detector.detect_all([(row["text"], row["lang"]) for row in crises]))
 
 
-# Set no. 19: 400 short chat messages (1 to 8 words; 40 crises), written blind: what most of a live
-# chat is made of. It chose between two encoders (docs/crisis.md): the one that flagged greetings
-# such as "me revoilà" sent 11 of its 360 ordinary messages a crisis card, today's sends 3.
-SHORT_CHAT = "crisis_short_19.jsonl"
+# Live chat, written blind: set no. 19, 400 short messages (1 to 8 words; 40 crises), which chose
+# between two encoders (docs/crisis.md: the one that flagged greetings such as "me revoilà" sent 11
+# of its 360 ordinary messages a crisis card, today's sends 3); set no. 27, an ordinary evening of
+# chat in the rooms (360 ordinary messages, half very short, and 40 crises), first run: 7 of 360
+# flagged, 38 of 40 crises. What most of a live chat is made of.
+LIVE_CHAT = ("crisis_short_19.jsonl", "crisis_ordinary_27.jsonl")
 
 
-def test_short_chat_messages_rarely_bring_a_card_and_their_crises_are_flagged():
+@pytest.mark.parametrize("name", LIVE_CHAT)
+def test_live_chat_rarely_brings_a_card_and_its_crises_are_flagged(name):
     detector = CrisisDetector.shipped()
-    rows = read_set(SHORT_CHAT)
+    rows = read_set(name)
     found = detector.detect_all([(row["text"], row["lang"]) for row in rows])
     calm = [r.flagged for r, row in zip(found, rows, strict=True) if not row["crisis"]]
     crises = [r.flagged for r, row in zip(found, rows, strict=True) if row["crisis"]]
     assert len(calm) >= 350 and len(crises) >= 30
-    assert sum(calm) / len(calm) <= ORDINARY_FLAGGED, f"{sum(calm)} of {len(calm)} short chat messages flagged"
-    assert sum(crises) / len(crises) >= RECALL, f"{sum(crises)} of {len(crises)} short crises flagged"
+    assert sum(calm) / len(calm) <= ORDINARY_FLAGGED, f"{sum(calm)} of {len(calm)} ordinary chat messages flagged"
+    assert sum(crises) / len(crises) >= RECALL, f"{sum(crises)} of {len(crises)} crises in chat flagged"
