@@ -17,24 +17,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from moderation.crisis import CrisisDetector  # noqa: E402  (after the path is set)
+from scripts.crisis_sets import UNSEEN  # noqa: E402
 
+HELD_OUT = [name for name in UNSEEN if name.startswith("crisis_holdout_")]
 SETS = {
     "development": "crisis_eval.jsonl",
     "indirect (dev.)": "crisis_dev_indirect.jsonl",
-    "held out no. 11 (not trained on)": "crisis_holdout_11.jsonl",
-    "held out no. 13 (not trained on)": "crisis_holdout_13.jsonl",
-    "held out no. 14 (not trained on)": "crisis_holdout_14.jsonl",
-    "held out no. 15 (not trained on)": "crisis_holdout_15.jsonl",
-    "held out no. 16 (not trained on)": "crisis_holdout_16.jsonl",
-    "held out no. 17 (not trained on)": "crisis_holdout_17.jsonl",
-    "held out no. 18 (not trained on)": "crisis_holdout_18.jsonl",
-    "held out no. 20 (not trained on)": "crisis_holdout_20.jsonl",
-    "held out no. 21 (not trained on)": "crisis_holdout_21.jsonl",
-    "held out no. 22 (not trained on)": "crisis_holdout_22.jsonl",
-    "held out no. 23 (not trained on)": "crisis_holdout_23.jsonl",
-    "held out no. 24 (not trained on)": "crisis_holdout_24.jsonl",
-    "held out no. 25 (not trained on)": "crisis_holdout_25.jsonl",
-    "held out no. 26 (not trained on)": "crisis_holdout_26.jsonl",
+    **{f"held out no. {name.removeprefix('crisis_holdout_').removesuffix('.jsonl')} (not trained on)": name
+       for name in HELD_OUT},
 }
 CRISIS = ("ideation", "plan", "self_harm", "farewell", "concern_other")
 

@@ -133,10 +133,9 @@ HERE = Path(__file__).parent
 SETS = (
     "crisis_eval.jsonl", "crisis_dev_indirect.jsonl", "crisis_holdout.jsonl", "crisis_holdout_4.jsonl",
     "crisis_holdout_5.jsonl", "crisis_holdout_6.jsonl", "crisis_holdout_7.jsonl", "crisis_holdout_8.jsonl",
-    "crisis_holdout_9.jsonl", "crisis_holdout_10.jsonl", "crisis_holdout_11.jsonl", "crisis_holdout_13.jsonl",
-    "crisis_holdout_14.jsonl", "crisis_holdout_15.jsonl", "crisis_holdout_16.jsonl", "crisis_holdout_17.jsonl",
-    "crisis_holdout_18.jsonl", "crisis_holdout_20.jsonl", "crisis_holdout_21.jsonl", "crisis_holdout_22.jsonl",
-    "crisis_holdout_23.jsonl", "crisis_holdout_24.jsonl", "crisis_holdout_25.jsonl", "crisis_holdout_26.jsonl",
+    "crisis_holdout_9.jsonl", "crisis_holdout_10.jsonl",
+    # Then the unseen held-out sets, listed once in scripts/crisis_sets.py.
+    *(name for name in crisis_sets.UNSEEN if name.startswith("crisis_holdout_")),
 )
 HELD_OUT = SETS[2:]
 # The sets no model has learned on: a failure prints their figures, never their messages, so that
